@@ -1,0 +1,49 @@
+// Shared test helpers: temp dirs that clean themselves up, and running the built CLI.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/ root; the CLI is dist/src/cli/main.js. */
+export const DIST = resolve(here, '..');
+export const REPO = resolve(DIST, '..');
+export const CLI = join(DIST, 'src', 'cli', 'main.js');
+
+export function tempDir(t: TestContext | undefined, prefix = 'atomic-test-'): string {
+  const dir = mkdtempSync(join(process.env.ATOMIC_TEST_TMP ?? tmpdir(), prefix));
+  t?.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface RunResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): RunResult {
+  return run(process.execPath, [CLI, ...args], opts);
+}
+
+/** Run a real tool; throws with its stderr if it is not installed, so a missing tool is loud. */
+export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): RunResult {
+  const r: SpawnSyncReturns<string> = spawnSync(cmd, args as string[], {
+    encoding: 'utf8',
+    env: { ...process.env, ...opts.env },
+    cwd: opts.cwd,
+    input: opts.input,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (r.error !== undefined) throw new Error(`cannot run ${cmd}: ${r.error.message} (the set-up script installs it: scripts/setup)`);
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Like run, but a non-zero exit fails the test with the tool's output. */
+export function runOk(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): RunResult {
+  const r = run(cmd, args, opts);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stderr}${r.stdout}`);
+  return r;
+}
