@@ -1,0 +1,63 @@
+// Atomic output files: content goes to a temp file beside the target, is fsynced, and only then
+// renamed over the target (and the directory fsynced), so a crash or an error never leaves a
+// partial file under the real name. Used for every file the CLI or the agent writes as a result.
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { InvalidArgument, fromSystemError } from './errors.js';
+
+export interface AtomicOutput {
+  readonly handle: FileHandle;
+  /** The temp path being written. */
+  readonly tempPath: string;
+}
+
+/**
+ * Run `fill` on a temp file next to `target`; on success make it `target` with `mode`, on any
+ * failure remove the temp file and rethrow. The target's directory must exist.
+ */
+export async function writeAtomically<T>(target: string, fill: (out: AtomicOutput) => Promise<T>, mode = 0o644): Promise<T> {
+  const dir = dirname(target);
+  try {
+    const st = await stat(dir);
+    if (!st.isDirectory()) throw new InvalidArgument(`output directory ${dir} is not a directory`, { subject: target });
+  } catch (e) {
+    if (e instanceof InvalidArgument) throw e;
+    throw fromSystemError(e, target, `output directory ${dir}`);
+  }
+  const tempPath = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle: FileHandle;
+  try {
+    handle = await open(tempPath, 'wx', mode);
+  } catch (e) {
+    throw fromSystemError(e, target, 'creating the output');
+  }
+  try {
+    const result = await fill({ handle, tempPath });
+    await handle.chmod(mode);
+    await handle.sync();
+    await handle.close();
+    await rename(tempPath, target);
+    await syncDir(dir);
+    return result;
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await rm(tempPath, { force: true });
+    throw e instanceof Error && 'code' in e && typeof e.code === 'string' ? fromSystemError(e, target, 'writing the output') : e;
+  }
+}
+
+export async function writeFileAtomically(target: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+  await writeAtomically(target, async ({ handle }) => {
+    await handle.writeFile(data);
+  }, mode);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
