@@ -16,7 +16,19 @@ export interface AtomicOutput {
  * Run `fill` on a temp file next to `target`; on success make it `target` with `mode`, on any
  * failure remove the temp file and rethrow. The target's directory must exist.
  */
-export async function writeAtomically<T>(target: string, fill: (out: AtomicOutput) => Promise<T>, mode = 0o644): Promise<T> {
+export interface AtomicWriteOptions {
+  readonly mode?: number;
+  /**
+   * fsync the file and its directory (default). Build artifacts the CLI writes (images, seeds)
+   * pass false: the rename alone already guarantees no partial file under the target name, and
+   * like cp or genisoimage they leave flushing to the kernel instead of waiting for the disk.
+   */
+  readonly durable?: boolean;
+}
+
+export async function writeAtomically<T>(target: string, fill: (out: AtomicOutput) => Promise<T>, opts: AtomicWriteOptions = {}): Promise<T> {
+  const mode = opts.mode ?? 0o644;
+  const durable = opts.durable ?? true;
   const dir = dirname(target);
   try {
     const st = await stat(dir);
@@ -35,10 +47,10 @@ export async function writeAtomically<T>(target: string, fill: (out: AtomicOutpu
   try {
     const result = await fill({ handle, tempPath });
     await handle.chmod(mode);
-    await handle.sync();
+    if (durable) await handle.sync();
     await handle.close();
     await rename(tempPath, target);
-    await syncDir(dir);
+    if (durable) await syncDir(dir);
     return result;
   } catch (e) {
     await handle.close().catch(() => undefined);
@@ -47,10 +59,10 @@ export async function writeAtomically<T>(target: string, fill: (out: AtomicOutpu
   }
 }
 
-export async function writeFileAtomically(target: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+export async function writeFileAtomically(target: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<void> {
   await writeAtomically(target, async ({ handle }) => {
     await handle.writeFile(data);
-  }, mode);
+  }, opts);
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -93,6 +93,19 @@ export class Internal extends AtomicError {
   readonly code = 'Internal' as const;
 }
 
+const CLASSES: Record<ErrorCode, new (message: string, details?: ErrorDetails) => AtomicError> = {
+  InvalidArgument, NotFound, AlreadyExists, PermissionDenied, FailedPrecondition, Conflict, OutOfRange,
+  ResourceExhausted, DataLoss, Unavailable, DeadlineExceeded, Cancelled, Unimplemented, Internal,
+};
+
+/**
+ * Rebuild an error from its code, for errors that crossed a thread or process boundary as plain
+ * data (a worker thread's report): the class comes from the code, never from the message.
+ */
+export function errorOfCode(code: ErrorCode, message: string, details: ErrorDetails = {}): AtomicError {
+  return new CLASSES[code](message, details);
+}
+
 export function isAtomicError(e: unknown): e is AtomicError {
   return e instanceof AtomicError;
 }

@@ -22,7 +22,10 @@ function splitExtension(name: string): [string, string] {
 
 /** Level-2 identifier without uniqueness: `NAME.EXT;1` for files, `NAME` for directories. */
 export function primaryIdentifier(name: string, isDirectory: boolean): { base: string; ext: string } {
-  const upper = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toUpperCase();
+  // Decompose so accented letters keep their base letter (é -> E); ASCII needs no work.
+  // eslint-disable-next-line no-control-regex
+  const ascii = /^[\x00-\x7f]*$/.test(name);
+  const upper = (ascii ? name : name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '')).toUpperCase();
   if (isDirectory) return { base: upper.replace(D_CHARS, '_').slice(0, LEVEL2_DIR_MAX) || '_', ext: '' };
   const [b, e] = splitExtension(upper);
   const ext = e.replace(D_CHARS, '_').slice(0, LEVEL2_EXT_MAX);
@@ -70,7 +73,13 @@ export function uniquify(
   caseFold: boolean,
 ): string[] {
   const taken = new Set<string>();
-  const key = (s: string): string => (caseFold ? s.toUpperCase() : s);
+  // Compare names as readers present them: without the ';1' version and, for level-2 names,
+  // without the '.' of an empty extension (Linux and our reader show file `_.;1` as `_`, which
+  // would clash with a directory `_`), case-folded where readers fold case.
+  const key = (s: string): string => {
+    const bare = s.replace(/;1$/, '');
+    return caseFold ? bare.replace(/\.$/, '').toUpperCase() : bare;
+  };
   return ids.map((id) => {
     let out = format(id, id.isDirectory);
     for (let n = 1; taken.has(key(out)); n++) {

@@ -22,8 +22,10 @@ export function erEntry(): Buffer {
 
 /** SUSP 5.1 CE: continuation area; 28 bytes, filled in once the area has a place. */
 export const CE_BYTES = 28;
+// Entries below are filled completely, so they may use Buffer.allocUnsafe's pooled memory: one
+// ArrayBuffer per entry made planning large trees allocation-bound.
 export function ceEntry(lba: number, offset: number, length: number): Buffer {
-  const b = Buffer.alloc(CE_BYTES);
+  const b = Buffer.allocUnsafe(CE_BYTES);
   b.write('CE', 0, 'latin1');
   b[2] = CE_BYTES;
   b[3] = 1;
@@ -35,7 +37,7 @@ export function ceEntry(lba: number, offset: number, length: number): Buffer {
 
 /** RRIP 4.1.1 PX, the 36-byte RRIP 1991A form: mode, links, uid, gid. */
 export function pxEntry(mode: number, nlink: number, uid: number, gid: number): Buffer {
-  const b = Buffer.alloc(36);
+  const b = Buffer.allocUnsafe(36);
   b.write('PX', 0, 'latin1');
   b[2] = 36;
   b[3] = 1;
@@ -55,7 +57,7 @@ const TF_ACCESS = 0x04;
  * make two builds of the same tree differ.
  */
 export function tfEntry(mtimeMs: number, encodeDate: (buf: Buffer, offset: number, ms: number) => void): Buffer {
-  const b = Buffer.alloc(5 + 2 * 7);
+  const b = Buffer.allocUnsafe(5 + 2 * 7);
   b.write('TF', 0, 'latin1');
   b[2] = b.length;
   b[3] = 1;

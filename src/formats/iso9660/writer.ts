@@ -6,20 +6,21 @@
 //   | primary directories | Joliet directories | SUSP continuation areas | file data
 //
 // Everything before the file data is planned and encoded in memory (it grows with the number of
-// entries, not their size); file content is streamed through two reused buffers, and all-zero
-// chunks are skipped so sparse input stays sparse in the image (the sink is a file whose length is
-// set at the end). Output is a pure function of the tree and the options: children are sorted,
-// times are clamped to SOURCE_DATE_EPOCH, and nothing depends on the order the file system lists.
+// entries, not their size); file content is streamed through a few reused window buffers, and
+// all-zero windows are skipped so sparse input stays sparse (file-data.ts). Output is a pure
+// function of the tree and the options: children are sorted, times are clamped to
+// SOURCE_DATE_EPOCH, and nothing depends on the order the file system lists.
 //
 // Deep directories are recorded in place, not relocated to rr_moved: ECMA-119 6.8.2.1's depth
 // limit of 8 is waived the way mkisofs -D and libisofs' allow_deep_paths do; Linux, xorriso and
 // libarchive read such trees.
-import { Cancelled, FailedPrecondition, InvalidArgument, OutOfRange } from '../../lib/errors.js';
+import { InvalidArgument, OutOfRange } from '../../lib/errors.js';
 import {
   DIR_RECORD_BASE_BYTES, DIR_RECORD_MAX_BYTES, FIRST_DESCRIPTOR_LBA, FLAG_DIRECTORY, SECTOR_BYTES, STANDARD_ID,
   VD_PRIMARY, VD_SUPPLEMENTARY, VD_TERMINATOR, encodeRecordDate, encodeUtf16Be, encodeVolumeDate, sectorsFor,
   writeBoth16, writeBoth32, writePadded, writePaddedUcs2,
 } from './ecma119.js';
+import { dataWindows, writeDataWindows, type DataWindow } from './file-data.js';
 import { formatJoliet, formatPrimary, jolietIdentifier, jolietMaxBase, primaryIdentifier, primaryMaxBase, uniquify } from './names.js';
 import { ceEntry, erEntry, layoutSusp, nmEntries, pxEntry, slEntries, spEntry, suspBytes, tfEntry, type SuspLayout } from './rrip-encode.js';
 import { S_IFDIR, S_IFLNK, S_IFREG } from './types.js';
@@ -80,6 +81,8 @@ export interface IsoWriteOptions {
   readonly nowMs?: number;
   readonly openContent?: (file: SourceFile) => Promise<ContentReader>;
   readonly signal?: AbortSignal;
+  /** File-data windows in flight at once (file-data.ts). */
+  readonly concurrency?: number;
 }
 
 export interface IsoWriteResult {
@@ -116,9 +119,20 @@ interface DirPlan {
   number: number;
 }
 
-const CHUNK_BYTES = 1 << 20;
+/**
+ * An image planned in two steps. The file data's place is fixed first: it starts right after the
+ * volume descriptors, in tree order, so copying it can begin (dataWindows) while the directory
+ * hierarchies, which cost CPU per entry, are still being planned and encoded (encodeMetadata).
+ * ECMA-119 sets no order among extents; path tables and directories simply follow the data.
+ */
+export interface IsoPlan {
+  /** File content to copy, as fixed windows of the image in image order (file-data.ts). */
+  readonly dataWindows: readonly DataWindow[];
+  /** Plan the hierarchies and encode all metadata: each chunk's bytes and where they go. */
+  encodeMetadata(): { readonly chunks: readonly { position: number; data: Buffer }[]; readonly result: IsoWriteResult };
+}
 
-export async function writeIso(root: SourceDirectory, sink: ImageSink, opts: IsoWriteOptions): Promise<IsoWriteResult> {
+export function planIso(root: SourceDirectory, opts: Omit<IsoWriteOptions, 'openContent' | 'signal'>): IsoPlan {
   const rockRidge = opts.rockRidge ?? true;
   const joliet = opts.joliet ?? true;
   const sdeMs = opts.sourceDateEpoch === undefined ? undefined : opts.sourceDateEpoch * 1000;
@@ -127,110 +141,127 @@ export async function writeIso(root: SourceDirectory, sink: ImageSink, opts: Iso
 
   validateVolumeId(opts.volumeId);
   const stats = checkTree(root);
-  const plan = new Planner(rockRidge, clampMs);
-  const primary = plan.buildTree(root, 'primary');
-  const jolietTree = joliet ? plan.buildTree(root, 'joliet') : undefined;
-
-  // --- sector allocation --------------------------------------------------------------------
   const descriptors = joliet ? 3 : 2;
-  let lba = FIRST_DESCRIPTOR_LBA + descriptors;
-  const primaryDirs = breadthFirst(primary);
-  const jolietDirs = jolietTree === undefined ? [] : breadthFirst(jolietTree);
-  const pathTables = { primary: pathTableBytes(primaryDirs), joliet: pathTableBytes(jolietDirs) };
-  const ptLba = { primaryL: 0, primaryM: 0, jolietL: 0, jolietM: 0 };
-  ptLba.primaryL = lba; lba += sectorsFor(pathTables.primary);
-  ptLba.primaryM = lba; lba += sectorsFor(pathTables.primary);
-  if (joliet) {
-    ptLba.jolietL = lba; lba += sectorsFor(pathTables.joliet);
-    ptLba.jolietM = lba; lba += sectorsFor(pathTables.joliet);
-  }
-  for (const d of [...primaryDirs, ...jolietDirs]) {
-    d.lba = lba;
-    lba += d.sizeBytes / SECTOR_BYTES;
-  }
-  // Continuation areas are packed into sectors in record order; an area never spans sectors.
-  const ceStart = lba;
-  let ceSector = 0;
-  let ceOffset = 0;
-  for (const d of primaryDirs) {
-    for (const r of d.records) {
-      if (r.susp === undefined || r.susp.areas.length === 0) continue;
-      for (const bytes of suspBytes(r.susp).areas) {
-        if (ceOffset + bytes > SECTOR_BYTES) {
-          ceSector++;
-          ceOffset = 0;
-        }
-        r.ce.push({ lba: ceStart + ceSector, offset: ceOffset, length: bytes });
-        ceOffset += bytes;
-      }
-    }
-  }
-  lba = ceStart + (ceOffset > 0 || ceSector > 0 ? ceSector + 1 : 0);
-  const metadataSectors = lba;
 
-  // File data: in primary-tree order, hard links sharing one extent.
+  // --- file data: depth-first in name order, hard links sharing one extent ---------------------
+  let lba = FIRST_DESCRIPTOR_LBA + descriptors;
   const extents = new Map<SourceFile, number>();
   const byLink = new Map<string, number>();
   const order: SourceFile[] = [];
-  const placeFiles = (d: DirPlan): void => {
-    for (const r of d.records.slice(2)) {
-      if (r.node.type !== 'file') continue;
-      const f = r.node;
-      const linked = f.linkKey === undefined ? undefined : byLink.get(f.linkKey);
+  const placeFiles = (d: SourceDirectory): void => {
+    for (const c of sortedChildren(d)) {
+      if (c.type === 'directory') {
+        placeFiles(c);
+        continue;
+      }
+      if (c.type !== 'file') continue;
+      const linked = c.linkKey === undefined ? undefined : byLink.get(c.linkKey);
       if (linked !== undefined) {
-        extents.set(f, linked);
+        extents.set(c, linked);
         continue;
       }
       // ECMA-119 leaves an empty file's extent unspecified; 0 with length 0 is what readers expect.
-      const at = f.sizeBytes === 0 ? 0 : lba;
-      extents.set(f, at);
-      if (f.linkKey !== undefined) byLink.set(f.linkKey, at);
-      if (f.sizeBytes > 0) order.push(f);
-      lba += sectorsFor(f.sizeBytes);
+      const at = c.sizeBytes === 0 ? 0 : lba;
+      extents.set(c, at);
+      if (c.linkKey !== undefined) byLink.set(c.linkKey, at);
+      if (c.sizeBytes > 0) order.push(c);
+      lba += sectorsFor(c.sizeBytes);
     }
-    for (const s of d.subdirs) placeFiles(s);
   };
-  placeFiles(primary);
-  const totalSectors = lba;
+  placeFiles(root);
+  const dataEndLba = lba;
 
-  // --- encode metadata ----------------------------------------------------------------------
-  const head = Buffer.alloc(metadataSectors * SECTOR_BYTES);
-  const vd = (n: number): Buffer => head.subarray((FIRST_DESCRIPTOR_LBA + n) * SECTOR_BYTES, (FIRST_DESCRIPTOR_LBA + n + 1) * SECTOR_BYTES);
-  const descriptorFields = {
-    volumeId: opts.volumeId,
-    systemId: opts.systemId ?? 'LINUX',
-    publisherId: opts.publisherId ?? '',
-    preparerId: opts.preparerId ?? 'ATOMIC',
-    applicationId: opts.applicationId ?? 'ATOMIC ISO 9660 WRITER',
-    volumeMs,
-    totalSectors,
+  const encodeMetadata = (): { chunks: { position: number; data: Buffer }[]; result: IsoWriteResult } => {
+    const plan = new Planner(rockRidge, clampMs);
+    const primary = plan.buildTree(root, 'primary');
+    const jolietTree = joliet ? plan.buildTree(root, 'joliet') : undefined;
+
+    // --- sector allocation after the data --------------------------------------------------
+    let at = dataEndLba;
+    const primaryDirs = breadthFirst(primary);
+    const jolietDirs = jolietTree === undefined ? [] : breadthFirst(jolietTree);
+    const pathTables = { primary: pathTableBytes(primaryDirs), joliet: pathTableBytes(jolietDirs) };
+    const ptLba = { primaryL: 0, primaryM: 0, jolietL: 0, jolietM: 0 };
+    ptLba.primaryL = at; at += sectorsFor(pathTables.primary);
+    ptLba.primaryM = at; at += sectorsFor(pathTables.primary);
+    if (joliet) {
+      ptLba.jolietL = at; at += sectorsFor(pathTables.joliet);
+      ptLba.jolietM = at; at += sectorsFor(pathTables.joliet);
+    }
+    for (const d of [...primaryDirs, ...jolietDirs]) {
+      d.lba = at;
+      at += d.sizeBytes / SECTOR_BYTES;
+    }
+    // Continuation areas are packed into sectors in record order; an area never spans sectors.
+    const ceStart = at;
+    let ceSector = 0;
+    let ceOffset = 0;
+    for (const d of primaryDirs) {
+      for (const r of d.records) {
+        if (r.susp === undefined || r.susp.areas.length === 0) continue;
+        for (const bytes of suspBytes(r.susp).areas) {
+          if (ceOffset + bytes > SECTOR_BYTES) {
+            ceSector++;
+            ceOffset = 0;
+          }
+          r.ce.push({ lba: ceStart + ceSector, offset: ceOffset, length: bytes });
+          ceOffset += bytes;
+        }
+      }
+    }
+    const totalSectors = ceStart + (ceOffset > 0 || ceSector > 0 ? ceSector + 1 : 0);
+
+    // --- encode: descriptors in front of the data, the rest behind it -----------------------
+    const front = Buffer.alloc((FIRST_DESCRIPTOR_LBA + descriptors) * SECTOR_BYTES);
+    const back = Buffer.alloc((totalSectors - dataEndLba) * SECTOR_BYTES);
+    const backBase = dataEndLba * SECTOR_BYTES;
+    const vd = (n: number): Buffer => front.subarray((FIRST_DESCRIPTOR_LBA + n) * SECTOR_BYTES, (FIRST_DESCRIPTOR_LBA + n + 1) * SECTOR_BYTES);
+    const descriptorFields = {
+      volumeId: opts.volumeId,
+      systemId: opts.systemId ?? 'LINUX',
+      publisherId: opts.publisherId ?? '',
+      preparerId: opts.preparerId ?? 'ATOMIC',
+      applicationId: opts.applicationId ?? 'ATOMIC ISO 9660 WRITER',
+      volumeMs,
+      totalSectors,
+    };
+    encodeVolumeDescriptor(vd(0), 'primary', primary, pathTables.primary, ptLba.primaryL, ptLba.primaryM, descriptorFields, clampMs);
+    if (jolietTree !== undefined) {
+      encodeVolumeDescriptor(vd(1), 'joliet', jolietTree, pathTables.joliet, ptLba.jolietL, ptLba.jolietM, descriptorFields, clampMs);
+    }
+    const term = vd(descriptors - 1);
+    term[0] = VD_TERMINATOR;
+    term.write(STANDARD_ID, 1, 'latin1');
+    term[6] = 1;
+
+    encodePathTables(back, backBase, primaryDirs, ptLba.primaryL, ptLba.primaryM);
+    if (joliet) encodePathTables(back, backBase, jolietDirs, ptLba.jolietL, ptLba.jolietM);
+    const fileExtent = (n: SourceNode): { lba: number; size: number } =>
+      n.type === 'file' ? { lba: extents.get(n) ?? 0, size: n.sizeBytes } : { lba: 0, size: 0 };
+    for (const dirs of [primaryDirs, jolietDirs]) {
+      for (const d of dirs) encodeDirectory(back, backBase, d, fileExtent, clampMs);
+    }
+    return {
+      chunks: [{ position: 0, data: front }, { position: backBase, data: back }],
+      result: { sizeBytes: totalSectors * SECTOR_BYTES, sectors: totalSectors, ...stats },
+    };
   };
-  encodeVolumeDescriptor(vd(0), 'primary', primary, pathTables.primary, ptLba.primaryL, ptLba.primaryM, descriptorFields, clampMs);
-  if (jolietTree !== undefined) {
-    encodeVolumeDescriptor(vd(1), 'joliet', jolietTree, pathTables.joliet, ptLba.jolietL, ptLba.jolietM, descriptorFields, clampMs);
-  }
-  const term = vd(descriptors - 1);
-  term[0] = VD_TERMINATOR;
-  term.write(STANDARD_ID, 1, 'latin1');
-  term[6] = 1;
 
-  encodePathTables(head, primaryDirs, ptLba.primaryL, ptLba.primaryM);
-  if (joliet) encodePathTables(head, jolietDirs, ptLba.jolietL, ptLba.jolietM);
-  const fileExtent = (n: SourceNode): { lba: number; size: number } =>
-    n.type === 'file' ? { lba: extents.get(n) ?? 0, size: n.sizeBytes } : { lba: 0, size: 0 };
-  for (const dirs of [primaryDirs, jolietDirs]) {
-    for (const d of dirs) encodeDirectory(head, d, fileExtent, clampMs);
-  }
+  return { dataWindows: dataWindows(order, (f) => extents.get(f)!), encodeMetadata };
+}
 
-  await sink.write(head, 0);
-  await writeFileData(order, extents, sink, opts);
-  return {
-    sizeBytes: totalSectors * SECTOR_BYTES,
-    sectors: totalSectors,
-    files: stats.files,
-    directories: stats.directories,
-    symlinks: stats.symlinks,
-  };
+/** Plan, encode and write a whole image to `sink` (the in-memory and generic path). */
+export async function writeIso(root: SourceDirectory, sink: ImageSink, opts: IsoWriteOptions): Promise<IsoWriteResult> {
+  const plan = planIso(root, opts);
+  const { chunks, result } = plan.encodeMetadata();
+  for (const c of chunks) await sink.write(c.data, c.position);
+  await writeDataWindows(plan.dataWindows, sink, opts);
+  return result;
+}
+
+/** Children in byte order of their names: the one order every step that walks the tree uses. */
+function sortedChildren(d: SourceDirectory): SourceNode[] {
+  return [...d.children].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function validateVolumeId(id: string): void {
@@ -298,9 +329,10 @@ class Planner {
     dir.records.push(this.record(Buffer.from([0]), node, selfEntries, rr));
     dir.records.push(this.record(Buffer.from([1]), parentNode, rr ? this.attributeEntries(parentNode) : [], rr));
 
-    const children = [...node.children].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const children = sortedChildren(node);
     const ids = identifiersFor(children, kind);
-    const order = children.map((c, i) => ({ c, id: ids[i]! })).sort((a, b) => compareIdentifiers(a.id, b.id));
+    // Sort keys are split once per identifier, not once per comparison.
+    const order = children.map((c, i) => ({ c, id: ids[i]!, key: sortKey(ids[i]!) })).sort((a, b) => compareSortKeys(a.key, b.key));
     for (const { c, id: ident } of order) {
       const idBytes = kind === 'primary' ? Buffer.from(ident, 'latin1') : encodeUtf16Be(ident);
       const entries = rr ? [...this.attributeEntries(c), ...nmEntries(c.name), ...(c.type === 'symlink' ? slEntries(c.target) : [])] : [];
@@ -311,15 +343,23 @@ class Planner {
     return dir;
   }
 
+  /** PX and TF of a node; a directory's are needed three times (own ".", children's "..", parent's record). */
+  private readonly attributes = new Map<SourceNode, Buffer[]>();
+
   private attributeEntries(n: SourceNode): Buffer[] {
+    const cached = this.attributes.get(n);
+    if (cached !== undefined) return cached;
     const type = n.type === 'directory' ? S_IFDIR : n.type === 'symlink' ? S_IFLNK : S_IFREG;
-    const nlink =
-      n.type === 'directory'
-        ? 2 + n.children.filter((c) => c.type === 'directory').length
-        : n.type === 'file' && n.linkKey !== undefined
-          ? (this.linkCounts.get(n.linkKey) ?? 1)
-          : 1;
-    return [pxEntry(type | (n.mode & 0o7777), nlink, n.uid, n.gid), tfEntry(this.clampMs(n.mtimeMs), encodeRecordDate)];
+    let nlink = 1;
+    if (n.type === 'directory') {
+      nlink = 2;
+      for (const c of n.children) if (c.type === 'directory') nlink++;
+    } else if (n.type === 'file' && n.linkKey !== undefined) {
+      nlink = this.linkCounts.get(n.linkKey) ?? 1;
+    }
+    const entries = [pxEntry(type | (n.mode & 0o7777), nlink, n.uid, n.gid), tfEntry(this.clampMs(n.mtimeMs), encodeRecordDate)];
+    this.attributes.set(n, entries);
+    return entries;
   }
 
   private record(id: Buffer, node: SourceNode, entries: Buffer[], rr: boolean): RecordPlan {
@@ -345,21 +385,25 @@ function identifiersFor(children: readonly SourceNode[], kind: TreeKind): string
  * ECMA-119 9.3: records ordered by name, then extension, each compared as if padded with spaces.
  * Joliet identifiers follow the same rule on their UCS-2 code units.
  */
-function compareIdentifiers(a: string, b: string): number {
-  const split = (s: string): [string, string] => {
-    const bare = s.replace(/;1$/, '');
-    const dot = bare.lastIndexOf('.');
-    return dot < 0 ? [bare, ''] : [bare.slice(0, dot), bare.slice(dot + 1)];
-  };
-  const padCompare = (x: string, y: string): number => {
-    const n = Math.max(x.length, y.length);
-    const xp = x.padEnd(n, ' ');
-    const yp = y.padEnd(n, ' ');
-    return xp < yp ? -1 : xp > yp ? 1 : 0;
-  };
-  const [an, ae] = split(a);
-  const [bn, be] = split(b);
-  return padCompare(an, bn) || padCompare(ae, be);
+function sortKey(identifier: string): readonly [string, string] {
+  const bare = identifier.endsWith(';1') ? identifier.slice(0, -2) : identifier;
+  const dot = bare.lastIndexOf('.');
+  return dot < 0 ? [bare, ''] : [bare.slice(0, dot), bare.slice(dot + 1)];
+}
+
+function compareSortKeys(a: readonly [string, string], b: readonly [string, string]): number {
+  return comparePadded(a[0], b[0]) || comparePadded(a[1], b[1]);
+}
+
+/** Compare code units as if the shorter string were padded with spaces (0x20). */
+function comparePadded(x: string, y: string): number {
+  const n = Math.max(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const cx = i < x.length ? x.charCodeAt(i) : 0x20;
+    const cy = i < y.length ? y.charCodeAt(i) : 0x20;
+    if (cx !== cy) return cx < cy ? -1 : 1;
+  }
+  return 0;
 }
 
 /** ECMA-119 6.8.1.1: a directory record never spans a sector boundary. */
@@ -389,9 +433,10 @@ function pathTableBytes(dirs: readonly DirPlan[]): number {
   return dirs.reduce((n, d) => n + 8 + d.id.length + (d.id.length % 2), 0);
 }
 
-function encodePathTables(head: Buffer, dirs: readonly DirPlan[], lLba: number, mLba: number): void {
-  let lo = lLba * SECTOR_BYTES;
-  let mo = mLba * SECTOR_BYTES;
+/** `head` holds the image from byte `base` on. */
+function encodePathTables(head: Buffer, base: number, dirs: readonly DirPlan[], lLba: number, mLba: number): void {
+  let lo = lLba * SECTOR_BYTES - base;
+  let mo = mLba * SECTOR_BYTES - base;
   for (const d of dirs) {
     const parentNumber = d.parent?.number ?? 1;
     for (const [off, le] of [[lo, true], [mo, false]] as const) {
@@ -414,6 +459,7 @@ function encodePathTables(head: Buffer, dirs: readonly DirPlan[], lLba: number, 
 
 function encodeDirectory(
   head: Buffer,
+  base: number,
   d: DirPlan,
   fileExtent: (n: SourceNode) => { lba: number; size: number },
   clampMs: (ms: number) => number,
@@ -425,12 +471,12 @@ function encodeDirectory(
       sector++;
       offset = 0;
     }
-    const at = (d.lba + sector) * SECTOR_BYTES + offset;
+    const at = (d.lba + sector) * SECTOR_BYTES + offset - base;
     // "." and ".." point at this directory and its parent; child directories at their own extent.
     const dirTarget = i === 0 ? d : i === 1 ? (d.parent ?? d) : d.subdirs.find((s) => s.node === r.node);
     const extent = dirTarget !== undefined ? { lba: dirTarget.lba, size: dirTarget.sizeBytes } : fileExtent(r.node);
     encodeRecord(head, at, r, extent.lba, extent.size, dirTarget !== undefined, clampMs(r.node.mtimeMs));
-    if (r.susp !== undefined) encodeContinuations(head, r);
+    if (r.susp !== undefined) encodeContinuations(head, base, r);
     offset += r.lengthBytes;
   });
 }
@@ -452,10 +498,10 @@ function encodeRecord(buf: Buffer, at: number, r: RecordPlan, lba: number, size:
   if (first !== undefined) ceEntry(first.lba, first.offset, first.length).copy(buf, o);
 }
 
-function encodeContinuations(head: Buffer, r: RecordPlan): void {
+function encodeContinuations(head: Buffer, base: number, r: RecordPlan): void {
   r.susp!.areas.forEach((area, k) => {
     const loc = r.ce[k]!;
-    let o = loc.lba * SECTOR_BYTES + loc.offset;
+    let o = loc.lba * SECTOR_BYTES + loc.offset - base;
     for (const e of area) o += e.copy(head, o);
     const next = r.ce[k + 1];
     if (next !== undefined) ceEntry(next.lba, next.offset, next.length).copy(head, o);
@@ -512,57 +558,4 @@ function encodeVolumeDescriptor(
   encodeVolumeDate(b, 847, undefined);
   encodeVolumeDate(b, 864, undefined);
   b[881] = 1;
-}
-
-async function writeFileData(order: readonly SourceFile[], extents: ReadonlyMap<SourceFile, number>, sink: ImageSink, opts: IsoWriteOptions): Promise<void> {
-  // Two buffers: the next chunk is read while the previous one is being written.
-  const bufs = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)] as const;
-  const zero = Buffer.alloc(CHUNK_BYTES);
-  let pending: Promise<void> = Promise.resolve();
-  let k = 0;
-  const queue = (chunk: Buffer, position: number): void => {
-    const write = sink.write(chunk, position);
-    write.catch(() => undefined); // awaited below; this only marks it handled meanwhile
-    pending = pending.then(() => write);
-  };
-  for (const f of order) {
-    checkAborted(opts.signal);
-    const base = extents.get(f)! * SECTOR_BYTES;
-    if (f.data !== undefined) {
-      await pending;
-      queue(Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength), base);
-      continue;
-    }
-    if (opts.openContent === undefined) throw new InvalidArgument(`${f.name}: no content and no way to read it`);
-    const reader = await opts.openContent(f);
-    try {
-      for (let pos = 0; pos < f.sizeBytes; ) {
-        checkAborted(opts.signal);
-        const buf = (k++ & 1) === 0 ? bufs[0] : bufs[1];
-        const len = Math.min(CHUNK_BYTES, f.sizeBytes - pos);
-        let got = 0;
-        while (got < len) {
-          const n = await reader.read(buf, got, len - got, pos + got);
-          if (n === 0) break;
-          got += n;
-        }
-        if (got < len) {
-          throw new FailedPrecondition(`${f.source ?? f.name}: file shrank while the image was written (${f.sizeBytes} bytes expected)`, {
-            subject: f.source,
-          });
-        }
-        const chunk = buf.subarray(0, len);
-        await pending; // the other buffer's write is done before this one is reused next round
-        if (!chunk.equals(zero.subarray(0, len))) queue(chunk, base + pos);
-        pos += len;
-      }
-    } finally {
-      await reader.close();
-    }
-  }
-  await pending;
-}
-
-function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw new Cancelled('writing the image was cancelled', { cause: signal.reason });
 }
