@@ -35,6 +35,8 @@ export interface IsoEntry {
   readonly extents: readonly IsoExtent[];
   /** RRIP SL target, for symlinks. */
   readonly symlinkTarget?: string;
+  /** RRIP 1.12 PX file serial number, when the image records it (xorriso does). */
+  readonly inode?: number;
 }
 
 export interface IsoVolumeInfo {
@@ -45,4 +47,11 @@ export interface IsoVolumeInfo {
   readonly hasRockRidge: boolean;
   /** The tree whose names the entries carry. */
   readonly names: NameTree;
+  readonly publisherId?: string;
+  readonly preparerId?: string;
+  readonly applicationId?: string;
+  /** ECMA-119 8.4.26 volume creation date (ms since the epoch), when specified. */
+  readonly createdMs?: number;
+  /** ECMA-119 8.4.27 volume modification date, when specified. */
+  readonly modifiedMs?: number;
 }
