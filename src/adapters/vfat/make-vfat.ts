@@ -19,10 +19,12 @@ export function vfatSizeBytes(files: readonly VfatFile[]): number {
 
 /**
  * Format `imagePath` (an existing file, sized by the caller) as FAT labelled `label` and copy the
- * files in. `volumeId` (8 hex digits) makes the result reproducible when set.
+ * files in. `volumeId` (8 hex digits) makes the result reproducible when set: mkfs.fat then also
+ * gets --invariant, because it stamps the volume label's directory entry with the current time
+ * (it does not read SOURCE_DATE_EPOCH), so two builds a second apart would differ.
  */
 export async function makeVfat(imagePath: string, label: string, files: readonly VfatFile[], opts: { mtimeMs: number; volumeId?: string; signal?: AbortSignal }): Promise<void> {
-  await runTool('mkfs.vfat', ['-n', label, ...(opts.volumeId === undefined ? [] : ['-i', opts.volumeId]), imagePath], {
+  await runTool('mkfs.vfat', ['-n', label, ...(opts.volumeId === undefined ? [] : ['--invariant', '-i', opts.volumeId]), imagePath], {
     debianPackage: 'dosfstools',
     signal: opts.signal,
   });

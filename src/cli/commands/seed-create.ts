@@ -55,13 +55,13 @@ export async function run(positional: readonly string[], opts: SeedCreateOptions
     await writeAtomically(args.output, async ({ handle, tempPath }) => {
       await handle.truncate(vfatSizeBytes(files));
       await makeVfat(tempPath, SEED_LABEL, files, { mtimeMs, ...(volumeId === undefined ? {} : { volumeId }) });
-    });
+    }, { durable: false });
   } else {
     const [{ writeFileAtomically }, { writeUstar }] = await Promise.all([import('../../lib/atomic-file.js'), import('../../formats/tar/ustar-write.js')]);
     const parts = SEED_DIRECTORY.split('/');
     const dirs = parts.map((_, i) => ({ path: parts.slice(0, i + 1).join('/'), type: 'directory' as const, mode: 0o755, mtimeMs }));
     const entries = files.map((f) => ({ path: `${SEED_DIRECTORY}/${f.name}`, type: 'file' as const, mode: 0o644, mtimeMs, data: f.data }));
-    await writeFileAtomically(args.output, writeUstar([...dirs, ...entries]));
+    await writeFileAtomically(args.output, writeUstar([...dirs, ...entries]), { durable: false });
   }
 
   const summary = {
