@@ -1,0 +1,144 @@
+// Benchmarks against the peer tools, same inputs, same run; medians of several runs.
+//   node dist/bench/run.js [iso|seed|all] [--runs N] [--tree-mb N]
+// Results: bench/results/latest.json (and printed). See README "Benchmarks".
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeMixedTree } from './mixed-tree.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..');
+const cli = join(repo, 'dist', 'src', 'cli', 'main.js');
+
+interface Case {
+  readonly name: string;
+  readonly ours: readonly string[];
+  readonly peer: readonly string[];
+  readonly peerName: string;
+  readonly goal: { readonly maxRatio: number; readonly what: string };
+  readonly cleanup: () => void;
+}
+
+/**
+ * Both tools run with the same minimal environment: whatever the caller's shell carries (this
+ * sandbox sets NODE_EXTRA_CA_CERTS, which makes every Node.js start parse a CA bundle) should not
+ * favour either side.
+ */
+const BENCH_ENV: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+  HOME: process.env.HOME ?? '/root',
+  LANG: 'C.UTF-8',
+  TMPDIR: process.env.TMPDIR ?? '/tmp',
+};
+
+function timeOnce(argv: readonly string[]): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1) as string[], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: BENCH_ENV });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+function measure(c: Case, runs: number): Record<string, unknown> {
+  // One warm-up each (page cache, node's compile cache), then alternate so drift hits both.
+  timeOnce(c.ours); c.cleanup();
+  timeOnce(c.peer); c.cleanup();
+  const ours: number[] = [];
+  const peer: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const first = i % 2 === 0;
+    if (first) { ours.push(timeOnce(c.ours)); c.cleanup(); }
+    peer.push(timeOnce(c.peer)); c.cleanup();
+    if (!first) { ours.push(timeOnce(c.ours)); c.cleanup(); }
+  }
+  const ratio = median(ours) / median(peer);
+  const row = {
+    case: c.name,
+    peer: c.peerName,
+    runs,
+    oursMedianMs: round(median(ours)),
+    peerMedianMs: round(median(peer)),
+    ratio: round(ratio, 3),
+    goal: c.goal.what,
+    met: ratio <= c.goal.maxRatio,
+    oursMs: ours.map((x) => round(x)),
+    peerMs: peer.map((x) => round(x)),
+  };
+  process.stdout.write(`${c.name}: atomic ${row.oursMedianMs} ms vs ${c.peerName} ${row.peerMedianMs} ms (median of ${runs}) -> ratio ${row.ratio} (${c.goal.what}: ${row.met ? 'met' : 'NOT met'})\n`);
+  return row;
+}
+
+const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
+
+const args = process.argv.slice(2);
+const which = args.find((a) => !a.startsWith('--')) ?? 'all';
+const opt = (name: string, dflt: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const work = mkdtempSync(join(process.env.ATOMIC_BENCH_TMP ?? tmpdir(), 'atomic-bench-'));
+const results: Record<string, unknown>[] = [];
+try {
+  if (which === 'iso' || which === 'all') {
+    const treeMb = opt('tree-mb', 500);
+    const tree = join(work, 'tree');
+    const stats = makeMixedTree(tree, treeMb * 1024 * 1024);
+    process.stdout.write(`iso: tree of ${stats.files} files in ${stats.directories} directories, ${round(stats.bytes / 1048576)} MiB\n`);
+    const out = join(work, 'out.iso');
+    results.push({
+      ...measure({
+        name: `iso create (${treeMb} MB mixed tree)`,
+        ours: [process.execPath, cli, 'iso', 'create', '-o', out, '-V', 'BENCH', tree],
+        peer: ['genisoimage', '-quiet', '-J', '-R', '-V', 'BENCH', '-o', out, tree],
+        peerName: 'genisoimage -J -R',
+        goal: { maxRatio: 1.0, what: 'ratio <= 1.0' },
+        cleanup: () => rmSync(out, { force: true }),
+      }, opt('runs', 5)),
+      tree: stats,
+    });
+    rmSync(tree, { recursive: true, force: true });
+  }
+  if (which === 'seed' || which === 'all') {
+    const ud = join(repo, 'cloud-init', 'examples', 'web-host', 'user-data');
+    const md = join(work, 'meta-data');
+    writeFileSync(md, 'instance-id: iid-bench-0001\nlocal-hostname: bench\n');
+    const out = join(work, 'seed.iso');
+    results.push(measure({
+      name: 'seed create (cloud-localds form, web-host example)',
+      ours: [process.execPath, cli, 'seed', 'create', out, ud, md],
+      peer: ['cloud-localds', out, ud, md],
+      peerName: 'cloud-localds',
+      goal: { maxRatio: 1.5, what: 'ratio < 1.5' },
+      cleanup: () => rmSync(out, { force: true }),
+    }, opt('runs', 15)));
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+const report = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  results,
+};
+mkdirSync(join(repo, 'bench', 'results'), { recursive: true });
+const file = join(repo, 'bench', 'results', 'latest.json');
+let history: unknown[] = [];
+try {
+  history = (JSON.parse(readFileSync(join(repo, 'bench', 'results', 'history.json'), 'utf8')) as unknown[]) ?? [];
+} catch {
+  history = [];
+}
+writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+writeFileSync(join(repo, 'bench', 'results', 'history.json'), JSON.stringify([...history, report].slice(-50), null, 2) + '\n');
+process.stdout.write(`results written to ${file}\n`);
