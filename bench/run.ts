@@ -19,6 +19,8 @@ interface Case {
   readonly peerName: string;
   readonly goal: { readonly maxRatio: number; readonly what: string };
   readonly cleanup: () => void;
+  /** A command that does nothing but start the runtime: the floor of `ours`, timed alongside. */
+  readonly floor?: readonly string[];
 }
 
 /**
@@ -53,13 +55,16 @@ function measure(c: Case, runs: number): Record<string, unknown> {
   timeOnce(c.peer); c.cleanup();
   const ours: number[] = [];
   const peer: number[] = [];
+  const floor: number[] = [];
   for (let i = 0; i < runs; i++) {
     const first = i % 2 === 0;
     if (first) { ours.push(timeOnce(c.ours)); c.cleanup(); }
     peer.push(timeOnce(c.peer)); c.cleanup();
     if (!first) { ours.push(timeOnce(c.ours)); c.cleanup(); }
+    if (c.floor !== undefined) floor.push(timeOnce(c.floor));
   }
   const ratio = median(ours) / median(peer);
+  const floorRow = c.floor === undefined ? {} : { floor: c.floor.join(' '), floorMedianMs: round(median(floor)), floorRatio: round(median(floor) / median(peer), 3) };
   const row = {
     case: c.name,
     peer: c.peerName,
@@ -69,10 +74,14 @@ function measure(c: Case, runs: number): Record<string, unknown> {
     ratio: round(ratio, 3),
     goal: c.goal.what,
     met: ratio <= c.goal.maxRatio,
+    ...floorRow,
     oursMs: ours.map((x) => round(x)),
     peerMs: peer.map((x) => round(x)),
   };
   process.stdout.write(`${c.name}: atomic ${row.oursMedianMs} ms vs ${c.peerName} ${row.peerMedianMs} ms (median of ${runs}) -> ratio ${row.ratio} (${c.goal.what}: ${row.met ? 'met' : 'NOT met'})\n`);
+  if ('floorMedianMs' in floorRow) {
+    process.stdout.write(`  floor: \`${floorRow.floor}\` alone takes ${floorRow.floorMedianMs} ms = ${floorRow.floorRatio} x ${c.peerName}\n`);
+  }
   return row;
 }
 
@@ -118,6 +127,8 @@ try {
       peerName: 'cloud-localds',
       goal: { maxRatio: 1.5, what: 'ratio < 1.5' },
       cleanup: () => rmSync(out, { force: true }),
+      // Starting Node.js itself, with nothing to run: what any Node.js CLI pays first.
+      floor: [process.execPath, '-e', ''],
     }, opt('runs', 15)));
   }
 } finally {
