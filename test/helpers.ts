@@ -1,5 +1,5 @@
 // Shared test helpers: temp dirs that clean themselves up, and running the built CLI.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,6 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const DIST = resolve(here, '..');
 export const REPO = resolve(DIST, '..');
 export const CLI = join(DIST, 'src', 'cli', 'main.js');
+export const AGENT = join(DIST, 'src', 'agent', 'main.js');
 
 export function tempDir(t: TestContext | undefined, prefix = 'atomic-test-'): string {
   const dir = mkdtempSync(join(process.env.ATOMIC_TEST_TMP ?? tmpdir(), prefix));
@@ -26,6 +27,21 @@ export interface RunResult {
 
 export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): RunResult {
   return run(process.execPath, [CLI, ...args], opts);
+}
+
+/** Run the built agent, `atomicd ARGS`. */
+export function runAgent(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): RunResult {
+  return run(process.execPath, [AGENT, ...args], opts);
+}
+
+/** Like runAgent, without blocking the event loop (tests that serve HTTP to the agent need it). */
+export function runAgentAsync(args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [AGENT, ...args], { env: { ...process.env, ...opts.env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err !== null && typeof err.code !== 'number') return reject(err);
+      resolve({ status: err === null ? 0 : (err.code as number), stdout, stderr });
+    });
+  });
 }
 
 /** Run a real tool; throws with its stderr if it is not installed, so a missing tool is loud. */

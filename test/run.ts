@@ -47,7 +47,7 @@ const child = spawn(
 let tail = '';
 child.stdout.on('data', (chunk: Buffer) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString('utf8')).slice(-4096);
+  tail = (tail + chunk.toString('utf8')).slice(-256 * 1024);
 });
 child.on('close', (code) => {
   // The spec reporter ends with "ℹ tests N", "ℹ pass N", ...; read them back for our own line.

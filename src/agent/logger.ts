@@ -4,7 +4,7 @@
 // from user-data), so a caller that logs a request or a config object cannot leak them.
 import { pino, stdTimeFunctions, destination, type Logger, type LevelWithSilent } from 'pino';
 
-export const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export { LOG_LEVELS } from './log-levels.js';
 
 export const REDACTED_PATHS: readonly string[] = [
   'token',

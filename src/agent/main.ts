@@ -1,28 +1,42 @@
 #!/usr/bin/env node
-// `atomicd`, the host agent's entry point and composition root. Today it sets up settings and the
-// structured log; provisioning (cloud-init datasources), OS updates and the container engine are
-// composed here as they land (issues 3-6), each constructed once and passed in, never imported as
-// a singleton.
+// `atomicd`, the host agent's entry point and composition root: it parses the command line, builds
+// the logger and the adapters once, and hands them to the command. Each subcommand's code is
+// imported only when it runs.
+//   atomicd provision --root DIR [...]   one provisioning pass (cloud-init's stages)
 import { parseArgs } from 'node:util';
 import { VERSION } from '../lib/version.js';
-import { createLogger, LOG_LEVELS } from './logger.js';
-import type { LevelWithSilent } from 'pino';
+import { LOG_LEVELS, type LogLevel } from './log-levels.js';
 
-const USAGE = `usage: atomicd [--log-level LEVEL] [--version] [--help]
+const USAGE = `usage: atomicd [--log-level LEVEL] COMMAND [options]
 
 The atomic host agent. Logs are JSON lines on standard error.
+
+commands:
+  provision   run one provisioning pass (datasource, user-data, modules) against a root tree
 
 options:
   --log-level LEVEL   one of ${LOG_LEVELS.join(', ')} (default: info, or $ATOMICD_LOG_LEVEL)
   --version           print the version and exit
   -h, --help          print this help and exit
+
+Run 'atomicd COMMAND --help' for a command's options.
 `;
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
+  // Global options come before the command; everything after it is the command's.
+  let commandAt = -1;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--log-level') i++;
+    else if (!argv[i]!.startsWith('-')) {
+      commandAt = i;
+      break;
+    }
+  }
+  const globalArgs = commandAt < 0 ? argv : argv.slice(0, commandAt);
   let values: { 'log-level'?: string; version?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      args: [...globalArgs],
       options: { 'log-level': { type: 'string' }, version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     }));
@@ -30,23 +44,28 @@ function main(argv: readonly string[]): number {
     process.stderr.write(`atomicd: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
     return 2;
   }
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (values.version === true) {
     process.stdout.write(`atomicd ${VERSION}\n`);
     return 0;
+  }
+  if (values.help === true || commandAt < 0) {
+    process.stdout.write(USAGE);
+    return values.help === true ? 0 : 2;
   }
   const level = values['log-level'] ?? process.env.ATOMICD_LOG_LEVEL ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) {
     process.stderr.write(`atomicd: --log-level ${JSON.stringify(level)}: use one of ${LOG_LEVELS.join(', ')}\n`);
     return 2;
   }
-  const log = createLogger({ level: level as LevelWithSilent });
-  log.info({ version: VERSION, node: process.version }, 'atomicd started');
-  log.warn('no services are composed into atomicd yet; exiting');
-  return 0;
+  const command = argv[commandAt]!;
+  const rest = argv.slice(commandAt + 1);
+  switch (command) {
+    case 'provision':
+      return (await import('./provision/provision-command.js')).run(rest, level as LogLevel);
+    default:
+      process.stderr.write(`atomicd: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      return 2;
+  }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -80,6 +80,21 @@ ci.command('mime')
   .option('--no-validate', 'do not validate the parts')
   .action(async (parts: string[], opts) => (await import('./commands/cloud-init-mime.js')).run(parts, opts));
 
+ci.command('render')
+  .description('show the metadata and the merged cloud-config a seed gives, without applying anything')
+  .requiredOption('--seed <path-or-url>', 'seed ISO, FAT image, tar file, directory, or NoCloud-net http(s) URL')
+  .option('--timeout <seconds>', 'give up on network seeds after this long', '30')
+  .option('--json', 'print as JSON')
+  .action(async (opts) => (await import('./commands/cloud-init-render.js')).run(opts));
+ci.command('status')
+  .description('show what the last provisioning pass did (like cloud-init status --long)')
+  .option('--root <dir>', 'root of the provisioned system', '/')
+  .option('--state-dir <dir>', 'the agent\'s state directory (default: ROOT/var/lib/atomicd/cloud)')
+  .option('--wait', 'wait until provisioning has finished')
+  .option('--timeout <seconds>', 'with --wait: give up after this long')
+  .option('--json', 'print the status document as JSON')
+  .action(async (opts) => (await import('./commands/cloud-init-status.js')).run(opts));
+
 async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync(argv as string[]);

@@ -5,14 +5,16 @@ usage: nocloud.py SEED_DIR WORK_DIR
 Runs cloud-init's DataSourceNoCloud against SEED_DIR with every cloud-init path redirected into
 WORK_DIR (nothing on the host is read or written), then its UserDataProcessor on the user-data.
 Prints one JSON object: found, instance_id, hostname, metadata, network_config, userdata_raw,
-vendordata_raw and the content type of every user-data part.
+vendordata_raw, the content type of every user-data part, and the merged cloud-config that
+cloud-init's own CloudConfigPartHandler makes of the user-data (merge_how / X-Merge-Type honoured).
 """
 import json
 import os
 import shutil
 import sys
 
-from cloudinit import distros, helpers
+from cloudinit import distros, helpers, util
+from cloudinit.handlers.cloud_config import CloudConfigPartHandler
 from cloudinit.sources import DataSourceNoCloud
 from cloudinit.user_data import UserDataProcessor
 
@@ -33,7 +35,16 @@ def main(seed_dir, work_dir):
     found = ds.get_data()
     out = {"found": bool(found)}
     if found:
+        paths.datasource = ds
         parts = UserDataProcessor(paths).process(ds.userdata_raw)
+        handler = CloudConfigPartHandler(paths)
+        handler.handle_part(None, "__begin__", None, None, None, None)
+        for p in parts.walk():
+            if p.is_multipart() or p.get_content_type() not in handler.list_types():
+                continue
+            handler.handle_part(None, p.get_content_type(), p.get_filename(), util.fully_decoded_payload(p), None, dict(p.items()))
+        handler.handle_part(None, "__end__", None, None, None, None)
+        merged = util.load_yaml(util.load_file(handler.cloud_fn)) if os.path.exists(handler.cloud_fn) else None
         out.update({
             "instance_id": ds.get_instance_id(),
             "hostname": ds.get_hostname().hostname,
@@ -42,6 +53,7 @@ def main(seed_dir, work_dir):
             "userdata_raw": ds.userdata_raw.decode("utf-8", "replace") if isinstance(ds.userdata_raw, bytes) else ds.userdata_raw,
             "vendordata_raw": ds.vendordata_raw.decode("utf-8", "replace") if isinstance(ds.vendordata_raw, bytes) else ds.vendordata_raw,
             "parts": [p.get_content_type() for p in parts.walk() if not p.is_multipart()],
+            "cloud_config": merged,
         })
     print(json.dumps(out, default=str))
 

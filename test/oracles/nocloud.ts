@@ -11,6 +11,8 @@ export interface NoCloudView {
   readonly userdata_raw?: string;
   readonly vendordata_raw?: string;
   readonly parts?: string[];
+  /** cloud-init's merged cloud-config of the user-data. */
+  readonly cloud_config?: unknown;
 }
 
 /** Needs /usr/bin/python3 with Debian's cloud-init package (scripts/setup installs it). */

@@ -136,9 +136,18 @@ function sortProblems(problems: readonly Problem[], file: string, parts: readonl
 /** Validate user-data (or vendor-data): every part, and the merged cloud-config. */
 export function validateUserData(data: Uint8Array, file: string, options: ParseUserDataOptions = {}): UserDataReport {
   const parsed = parseUserData(data, file, options);
-  const problems: Problem[] = [...parsed.problems];
+  return validateUserDataParts(parsed.parts, file, parsed.problems);
+}
+
+/**
+ * Validate parts already found (e.g. user-data whose #include parts were replaced by what they
+ * fetched) and merge their cloud-config in order, each part with its own merge rules, as
+ * cloud-init's CloudConfigPartHandler does. `earlier` problems (from parsing) lead the report.
+ */
+export function validateUserDataParts(parts: readonly UserDataPart[], file: string, earlier: readonly Problem[] = []): UserDataReport {
+  const problems: Problem[] = [...earlier];
   let config: PlainObject | undefined;
-  for (const part of parsed.parts) {
+  for (const part of parts) {
     const r = checkPart(part);
     problems.push(...r.problems);
     if (r.config === undefined) continue;
@@ -149,7 +158,7 @@ export function validateUserData(data: Uint8Array, file: string, options: ParseU
     }
     config = m.merged;
   }
-  return { parts: parsed.parts, ...(config === undefined ? {} : { config }), problems: sortProblems(problems, file, parsed.parts) };
+  return { parts, ...(config === undefined ? {} : { config }), problems: sortProblems(problems, file, parts) };
 }
 
 export type ConfigKind = 'user-data' | 'vendor-data' | 'meta-data' | 'network-config';

@@ -1,0 +1,107 @@
+// The provisioning state directory, laid out like cloud-init's /var/lib/cloud so people find
+// things where they expect them:
+//   data/instance-id, data/previous-instance-id   which instance this host was last provisioned as
+//   data/status.json                              the status document (core/provision/status.ts)
+//   instances/<iid>/sem/config_<module>           per-instance semaphores
+//   sem/config_<module>.once                      once-ever semaphores
+//   instances/<iid>/user-data.txt, vendor-data.txt, cloud-config.json   what was applied
+// Every write is atomic (temp + rename); a semaphore is a file whose presence is the fact.
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomically } from '../../lib/atomic-file.js';
+import { DataLoss, InvalidArgument, fromSystemError } from '../../lib/errors.js';
+import type { Frequency, ModuleName } from '../../core/provision/model.js';
+import type { ProvisionStatus } from '../../core/provision/status.js';
+
+export class CloudState {
+  constructor(readonly dir: string) {}
+
+  instanceDir(instanceId: string): string {
+    checkInstanceIdForPath(instanceId);
+    return join(this.dir, 'instances', instanceId);
+  }
+
+  async init(): Promise<void> {
+    for (const d of ['data', 'sem', 'instances']) {
+      await mkdir(join(this.dir, d), { recursive: true, mode: 0o755 }).catch((e: unknown) => {
+        throw fromSystemError(e, join(this.dir, d), 'creating the state directory');
+      });
+    }
+  }
+
+  async currentInstanceId(): Promise<string | undefined> {
+    return this.readText(join(this.dir, 'data', 'instance-id'));
+  }
+
+  /** Record `instanceId` as current, keeping the one before as previous-instance-id (cloud-init's files). */
+  async setInstanceId(instanceId: string): Promise<void> {
+    const current = await this.currentInstanceId();
+    if (current !== undefined && current !== instanceId) await writeFileAtomically(join(this.dir, 'data', 'previous-instance-id'), current + '\n');
+    await writeFileAtomically(join(this.dir, 'data', 'instance-id'), instanceId + '\n');
+    await mkdir(join(this.instanceDir(instanceId), 'sem'), { recursive: true, mode: 0o755 });
+  }
+
+  private semaphore(module: ModuleName, frequency: Frequency, instanceId: string): string | undefined {
+    if (frequency === 'always') return undefined;
+    return frequency === 'once' ? join(this.dir, 'sem', `config_${module}.once`) : join(this.instanceDir(instanceId), 'sem', `config_${module}`);
+  }
+
+  async hasRun(module: ModuleName, frequency: Frequency, instanceId: string): Promise<boolean> {
+    const sem = this.semaphore(module, frequency, instanceId);
+    if (sem === undefined) return false;
+    try {
+      await stat(sem);
+      return true;
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOENT') return false;
+      throw fromSystemError(e, sem, 'reading a semaphore');
+    }
+  }
+
+  /**
+   * Taken when the module starts, like cloud-init's FileSemaphores: a module that fails is not
+   * retried on the next boot for the same instance (its failure is in the status instead).
+   */
+  async markRun(module: ModuleName, frequency: Frequency, instanceId: string, at: Date): Promise<void> {
+    const sem = this.semaphore(module, frequency, instanceId);
+    if (sem === undefined) return;
+    await writeFileAtomically(sem, `${process.pid}: ${at.toISOString()}\n`);
+  }
+
+  async writeStatus(status: ProvisionStatus): Promise<void> {
+    await writeFileAtomically(join(this.dir, 'data', 'status.json'), JSON.stringify(status, null, 2) + '\n');
+  }
+
+  async readStatus(): Promise<ProvisionStatus | undefined> {
+    const text = await this.readText(join(this.dir, 'data', 'status.json'));
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as ProvisionStatus;
+    } catch (e) {
+      throw new DataLoss('status file is not valid JSON', { subject: join(this.dir, 'data', 'status.json'), cause: e });
+    }
+  }
+
+  /** Keep what was applied for this instance, for people and for `atomic cloud-init status`. */
+  async writeInstanceFile(instanceId: string, name: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
+    await mkdir(this.instanceDir(instanceId), { recursive: true, mode: 0o755 });
+    await writeFileAtomically(join(this.instanceDir(instanceId), name), data, { mode });
+  }
+
+  private async readText(path: string): Promise<string | undefined> {
+    try {
+      return (await readFile(path, 'utf8')).trim();
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOENT') return undefined;
+      throw fromSystemError(e, path, 'reading the provisioning state');
+    }
+  }
+}
+
+/** cloud-init makes the instance-id a directory name: refuse what could escape instances/. */
+function checkInstanceIdForPath(id: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (id === '' || id === '.' || id === '..' || /[/\u0000]/.test(id)) {
+    throw new InvalidArgument(`instance-id ${JSON.stringify(id)} cannot be used as a directory name`);
+  }
+}
