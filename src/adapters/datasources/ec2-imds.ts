@@ -7,11 +7,10 @@
 //
 // The token is a credential: it lives in one private field for one read, is sent only in that
 // header, and never reaches a log line or an error (fetch-capped keeps headers out of errors).
-import type { BackoffPolicy, RetryClock } from '../../lib/backoff.js';
 import { retryWithBackoff, withDeadline } from '../../lib/backoff.js';
 import { AtomicError, DataLoss, DeadlineExceeded, NotFound, PermissionDenied, errorOfCode } from '../../lib/errors.js';
 import type { InstanceData } from '../../core/provision/model.js';
-import { notFound, type DatasourceLog, type DatasourceResult } from './datasource-result.js';
+import { notFound, type DatasourceResult, type NetworkReadOptions } from './datasource-result.js';
 import { displayUrl, fetchCapped, httpStatusError, isRetryableFetchError } from './fetch-capped.js';
 import { normalizePublicKeys } from './instance-from-seed.js';
 
@@ -21,20 +20,12 @@ export const IMDS_TOKEN_TTL_SECONDS = 21600;
 export const IMDS_TOKEN_HEADER = 'x-aws-ec2-metadata-token';
 export const IMDS_TOKEN_TTL_HEADER = 'x-aws-ec2-metadata-token-ttl-seconds';
 
-export interface Ec2ImdsOptions {
+/** Timeouts default to 2 s a request (IMDS is on the link, answers take milliseconds) and 30 s in all. */
+export interface Ec2ImdsOptions extends NetworkReadOptions {
   /** Default http://169.254.169.254 (IPv6: http://[fd00:ec2::254]). */
   readonly baseUrl?: string;
-  /** One request; IMDS is on the link, answers take milliseconds. Default 2 s. */
-  readonly requestTimeoutMs?: number;
-  /** Everything, retries included. Default 30 s. */
-  readonly totalTimeoutMs?: number;
-  readonly retry?: Partial<BackoffPolicy>;
   /** Cap on any one answer; user-data is at most 16 KB on EC2, so 16 MiB is generous. */
   readonly maxBytes?: number;
-  readonly clock?: RetryClock;
-  readonly random?: () => number;
-  readonly signal: AbortSignal;
-  readonly log: DatasourceLog;
 }
 
 export const EC2_IMDS_DEFAULTS = Object.freeze({ requestTimeoutMs: 2000, totalTimeoutMs: 30_000, maxBytes: 16 * 1024 * 1024 });

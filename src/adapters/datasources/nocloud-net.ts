@@ -7,34 +7,24 @@
 // docs say both must exist, even if empty); vendor-data and network-config are optional, a 404
 // means absent. `__dmi.<name>__` in the URL is replaced from /sys/class/dmi/id (cloud-init 23.1
 // dmi.sub_dmi_vars; later than Debian's 22.4, documented for NoCloud since).
-import type { BackoffPolicy, RetryClock } from '../../lib/backoff.js';
 import { retryWithBackoff, withDeadline } from '../../lib/backoff.js';
 import { InvalidArgument, NotFound } from '../../lib/errors.js';
 import { DMI_SYSFS_NAMES, dmiVariablesIn, seedfromKind, substituteDmiVariables } from '../../core/provision/ds-hint.js';
 import type { SeedFileName } from '../../core/seed/seed-files.js';
-import { notFound, type DatasourceLog, type DatasourceResult } from './datasource-result.js';
+import { notFound, type DatasourceLog, type DatasourceResult, type NetworkReadOptions } from './datasource-result.js';
 import { displayUrl, fetchCapped, httpStatusError, isRetryableFetchError } from './fetch-capped.js';
 import { MAX_SEED_FILE_BYTES, instanceFromSeed, isDisabled } from './instance-from-seed.js';
 import { readNoCloudSeed } from './nocloud-local.js';
 import { DEFAULT_DMI_DIR, readDmiValue } from './read-dmi.js';
 
-export interface NoCloudNetOptions {
+/** Timeouts default to 10 s a request and 60 s in all. */
+export interface NoCloudNetOptions extends NetworkReadOptions {
   /** `http(s)://host/path/`, `file:///path/` or `/path/`; may hold `__dmi.<name>__` variables. */
   readonly seedfrom: string;
   /** Meta-data from the `ds=` hint; its keys win over the fetched meta-data. */
   readonly overrides?: Readonly<Record<string, string | null>>;
   readonly dmiDir?: string;
-  /** One request, connect to last byte. Default 10 s. */
-  readonly requestTimeoutMs?: number;
-  /** Everything, retries and waits included. Default 60 s. */
-  readonly totalTimeoutMs?: number;
-  readonly retry?: Partial<BackoffPolicy>;
   readonly maxFileBytes?: number;
-  /** For tests: the retry loop's clock and random source. */
-  readonly clock?: RetryClock;
-  readonly random?: () => number;
-  readonly signal: AbortSignal;
-  readonly log: DatasourceLog;
 }
 
 export const NOCLOUD_NET_DEFAULTS = Object.freeze({ requestTimeoutMs: 10_000, totalTimeoutMs: 60_000 });

@@ -78,3 +78,13 @@ export function isHostname(s: string): boolean {
   const name = s.endsWith('.') ? s.slice(0, -1) : s;
   return name.length > 0 && name.length <= 253 && name.split('.').every((l) => label.test(l));
 }
+
+/** An absolute http(s) URL with a host: what #include lists and fleet_lock base_url may hold. */
+export function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}

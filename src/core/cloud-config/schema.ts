@@ -11,7 +11,7 @@
 // "did you mean". Our own keys, `containers` and `atomic`, are validated strictly.
 import { gunzipCapped, isGzip } from './gunzip-capped.js';
 import { parseMergeHow } from './merge-cloud-config.js';
-import { isHostname } from './net-address.js';
+import { isHostname, isHttpUrl } from './net-address.js';
 import type { Cursor, ObjectSchema, Schema } from './schema-validator.js';
 import { bool, describeNode, int, list, nul, obj, oneOf, str, validateNode, yaml11Hint, yamlTypeOf } from './schema-validator.js';
 import { entryOf, toPlain, type YamlNode } from './yaml-document.js';
@@ -22,14 +22,6 @@ function scalarString(node: YamlNode): string | undefined {
   return node.kind === 'scalar' && typeof node.value === 'string' ? node.value : undefined;
 }
 
-function isHttpUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-  } catch {
-    return false;
-  }
-}
 
 // --- shared value checks -------------------------------------------------------------------------
 const SSH_KEY_TYPES = new Set([

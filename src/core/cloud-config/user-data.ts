@@ -21,6 +21,7 @@
 // part (not MIME) is reported against FILE itself.
 import { gunzipCapped, isGzip, MAX_DECOMPRESSED_BYTES } from './gunzip-capped.js';
 import { contentTypeOf, decodeBody, decodeText, filenameOf, headerOffset, headerValue, parseMimeEntity, type MimeEntity } from './mime.js';
+import { isHttpUrl } from './net-address.js';
 import { lineCounterFor, ProblemReport, type Problem } from './problem.js';
 import { parseYaml, scalarText, type YamlNode } from './yaml-document.js';
 
@@ -341,14 +342,6 @@ function parseIncludes(text: string, report: ProblemReport): IncludeUrl[] {
   return urls;
 }
 
-function isHttpUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-  } catch {
-    return false;
-  }
-}
 
 /** user_data._explode_archive: a YAML list of strings or {content, type, filename, ...}. */
 function explodeArchive(text: string, archive: UserDataPart, st: ParseState): void {
