@@ -1,5 +1,5 @@
 // Benchmarks against the peer tools, same inputs, same run; medians of several runs.
-//   node dist/bench/run.js [iso|seed|provision|all] [--runs N] [--tree-mb N]
+//   node dist/bench/run.js [iso|seed|provision|host|all] [--runs N] [--tree-mb N]
 // Results: bench/results/latest.json (and printed). See README "Benchmarks".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,8 @@ interface Case {
   readonly cleanup: () => void;
   /** A command that does nothing but start the runtime: the floor of `ours`, timed alongside. */
   readonly floor?: readonly string[];
+  /** Untimed, before every run of either side (e.g. a fresh copy of the input). */
+  readonly prepare?: () => void;
 }
 
 /**
@@ -53,16 +55,17 @@ const median = (xs: readonly number[]): number => {
 
 function measure(c: Case, runs: number): Record<string, unknown> {
   // One warm-up each (page cache, node's compile cache), then alternate so drift hits both.
-  timeOnce(c.ours); c.cleanup();
-  timeOnce(c.peer); c.cleanup();
+  const prep = c.prepare ?? ((): void => undefined);
+  prep(); timeOnce(c.ours); c.cleanup();
+  prep(); timeOnce(c.peer); c.cleanup();
   const ours: number[] = [];
   const peer: number[] = [];
   const floor: number[] = [];
   for (let i = 0; i < runs; i++) {
     const first = i % 2 === 0;
-    if (first) { ours.push(timeOnce(c.ours)); c.cleanup(); }
-    peer.push(timeOnce(c.peer)); c.cleanup();
-    if (!first) { ours.push(timeOnce(c.ours)); c.cleanup(); }
+    if (first) { prep(); ours.push(timeOnce(c.ours)); c.cleanup(); }
+    prep(); peer.push(timeOnce(c.peer)); c.cleanup();
+    if (!first) { prep(); ours.push(timeOnce(c.ours)); c.cleanup(); }
     if (c.floor !== undefined) floor.push(timeOnce(c.floor));
   }
   const ratio = median(ours) / median(peer);
@@ -191,8 +194,112 @@ runcmd:
       cleanup: () => rmSync(join(work, 'oracle'), { recursive: true, force: true }),
     }, runs));
   }
+  if (which === 'host' || which === 'all') results.push(...(await benchHost(work, opt('runs', 7))));
 } finally {
+  spawnSync('chattr', ['-R', '-i', work], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * `atomic host upgrade` vs `ostree admin upgrade` on the same update (v1 -> v2 of an OS tree with
+ * 600 files) from a real HTTP server (python3 -m http.server, another process), each run on a
+ * fresh copy of the same sysroot; then what resuming an interrupted pull saves.
+ */
+async function benchHost(work: string, runs: number): Promise<Record<string, unknown>[]> {
+  const run = (cmd: string, args: readonly string[]): string => {
+    const r = spawnSync(cmd, args as string[], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const REF = 'benchos/x86_64/stable';
+  const repo = join(work, 'host-repo');
+  run('ostree', ['init', '--mode=archive', `--repo=${repo}`]);
+  const tree = (version: string): string => {
+    const t = join(work, `host-tree-${version}`);
+    const mods = join(t, 'usr', 'lib', 'modules', '6.1.0-bench');
+    mkdirSync(mods, { recursive: true });
+    mkdirSync(join(t, 'usr', 'etc'), { recursive: true });
+    mkdirSync(join(t, 'usr', 'share', 'blobs'), { recursive: true });
+    writeFileSync(join(mods, 'vmlinuz'), `kernel ${version}\n`);
+    writeFileSync(join(mods, 'initramfs.img'), `initramfs ${version}\n`);
+    writeFileSync(join(t, 'usr', 'lib', 'os-release'), `NAME=Bench\nID=benchos\nVERSION_ID=${version}\n`);
+    for (let i = 0; i < 600; i++) writeFileSync(join(t, 'usr', 'share', 'blobs', `b-${i}`), `${version}:${i}:`.repeat(700));
+    return t;
+  };
+  run('ostree', ['commit', `--repo=${repo}`, `--branch=${REF}`, '--subject=v1', '--add-metadata-string=version=1', tree('1')]);
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const log = join(work, 'host-http.log');
+  const { spawn } = await import('node:child_process');
+  const { openSync, closeSync } = await import('node:fs');
+  const logFd = openSync(log, 'w');
+  const server = spawn('/usr/bin/python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', repo], { stdio: ['ignore', 'ignore', logFd] });
+  closeSync(logFd);
+  try {
+    await new Promise((r) => setTimeout(r, 700));
+    const url = `http://127.0.0.1:${port}`;
+    const template = join(work, 'host-template');
+    mkdirSync(template);
+    run('ostree', ['admin', 'init-fs', template]);
+    run('ostree', ['admin', 'os-init', `--sysroot=${template}`, 'benchos']);
+    run('ostree', ['remote', 'add', `--repo=${join(template, 'ostree', 'repo')}`, '--no-gpg-verify', 'origin', url]);
+    run('ostree', ['pull', `--repo=${join(template, 'ostree', 'repo')}`, `origin:${REF}`]);
+    run('ostree', ['admin', 'deploy', `--sysroot=${template}`, '--os=benchos', `origin:${REF}`]);
+    run('ostree', ['commit', `--repo=${repo}`, `--branch=${REF}`, '--subject=v2', '--add-metadata-string=version=2', tree('2')]);
+    const copy = join(work, 'host-copy');
+    const fresh = (): void => {
+      spawnSync('chattr', ['-R', '-i', copy], { stdio: 'ignore' });
+      rmSync(copy, { recursive: true, force: true });
+      run('cp', ['-a', template, copy]);
+    };
+    const rows: Record<string, unknown>[] = [measure({
+      name: 'host upgrade (v1 -> v2, 600 files, loopback HTTP)',
+      ours: [process.execPath, cli, 'host', 'upgrade', '--sysroot', copy, '--os', 'benchos'],
+      peer: ['ostree', 'admin', 'upgrade', `--sysroot=${copy}`, '--os=benchos'],
+      peerName: 'ostree admin upgrade',
+      goal: { maxRatio: 1.15, what: 'ratio <= 1.15' },
+      prepare: fresh,
+      cleanup: () => undefined,
+    }, runs)];
+
+    // Resumed pull: objects requested by a full upgrade vs. by an upgrade after one killed midway.
+    const objectRequests = (): number => readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('.filez')).length;
+    fresh();
+    let before = objectRequests();
+    run(process.execPath, [cli, 'host', 'upgrade', '--sysroot', copy, '--os', 'benchos']);
+    const fullObjects = objectRequests() - before;
+    fresh();
+    before = objectRequests();
+    const child = spawn(process.execPath, [cli, 'host', 'upgrade', '--sysroot', copy, '--os', 'benchos'], { stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('close', r));
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (objectRequests() - before >= fullObjects / 2) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 2);
+      void exited.then(() => resolve());
+    });
+    await exited;
+    const firstHalf = objectRequests() - before;
+    before = objectRequests();
+    run(process.execPath, [cli, 'host', 'upgrade', '--sysroot', copy, '--os', 'benchos']);
+    const resumed = objectRequests() - before;
+    const row = {
+      case: 'host upgrade resumed after SIGKILL midway: file objects fetched',
+      fullUpgradeObjects: fullObjects,
+      fetchedBeforeKill: firstHalf,
+      fetchedWhenResumed: resumed,
+      saving: round(1 - resumed / fullObjects, 3),
+      refetched: Math.max(0, firstHalf + resumed - fullObjects),
+    };
+    process.stdout.write(`${row.case}: full ${fullObjects}, before the kill ${firstHalf}, resumed ${resumed} (saving ${(row.saving * 100).toFixed(0)}%, refetched ${row.refetched})\n`);
+    rows.push(row);
+    return rows;
+  } finally {
+    server.kill('SIGKILL');
+  }
 }
 
 const report = {

@@ -29,6 +29,23 @@ export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv;
   return run(process.execPath, [CLI, ...args], opts);
 }
 
+/**
+ * Like runCli, without blocking the event loop: needed whenever the command talks to a server
+ * running inside the test process (a loopback repo or seed server).
+ */
+export function runCliAsync(args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return execFileAsync(process.execPath, [CLI, ...args], opts);
+}
+
+function execFileAsync(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv }): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args as string[], { env: { ...process.env, ...opts.env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err !== null && typeof err.code !== 'number') return reject(err);
+      resolve({ status: err === null ? 0 : (err.code as number), stdout, stderr });
+    });
+  });
+}
+
 /** Run the built agent, `atomicd ARGS`. */
 export function runAgent(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): RunResult {
   return run(process.execPath, [AGENT, ...args], opts);
@@ -36,12 +53,7 @@ export function runAgent(args: readonly string[], opts: { env?: NodeJS.ProcessEn
 
 /** Like runAgent, without blocking the event loop (tests that serve HTTP to the agent need it). */
 export function runAgentAsync(args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [AGENT, ...args], { env: { ...process.env, ...opts.env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') return reject(err);
-      resolve({ status: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
+  return execFileAsync(process.execPath, [AGENT, ...args], opts);
 }
 
 /** Run a real tool; throws with its stderr if it is not installed, so a missing tool is loud. */

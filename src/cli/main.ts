@@ -95,6 +95,85 @@ ci.command('status')
   .option('--json', 'print the status document as JSON')
   .action(async (opts) => (await import('./commands/cloud-init-status.js')).run(opts));
 
+// --- atomic host -------------------------------------------------------------------------------
+const host = program.command('host').description('OS deployments through libostree: status, upgrade, rollback, pin, kargs, remotes');
+const hostCmd = (name: string, description: string): Command =>
+  host
+    .command(name)
+    .description(description)
+    .option('--sysroot <dir>', 'the system root (an offline sysroot works like a booted one)', '/')
+    .option('--os <name>', 'the stateroot (default: the booted one, or the only one)');
+hostCmd('status', 'deployments in boot order with versions, origins and marks')
+  .option('--json', 'print as JSON')
+  .action(async (opts) => (await import('./commands/host-status.js')).run(opts));
+for (const verb of ['upgrade', 'deploy', 'rebase'] as const) {
+  const c = hostCmd(verb, {
+    upgrade: "pull the origin's ref and deploy it as the new default",
+    deploy: 'deploy a given VERSION or CHECKSUM of the origin\'s ref',
+    rebase: 'deploy REMOTE:REF and follow it from now on',
+  }[verb]);
+  if (verb !== 'upgrade') c.argument(verb === 'deploy' ? '<version-or-checksum>' : '<remote:ref>');
+  c.option('--check', 'only fetch commit metadata and say whether there is an update (exit 77: none)')
+    .option('--download-only', 'pull, but do not deploy')
+    .option('--stage', 'stage the deployment, finalized at shutdown (booted hosts)')
+    .option('--reboot', 'reboot into the new deployment (the running host only)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (...args: unknown[]) => {
+      const opts = args[verb === 'upgrade' ? 0 : 1] as Record<string, unknown>;
+      const target = verb === 'upgrade' ? undefined : (args[0] as string);
+      await (await import('./commands/host-update.js')).run(verb, target, opts as never);
+    });
+}
+hostCmd('rollback', 'make the previous deployment the default again')
+  .option('--json', 'print as JSON')
+  .action(async (opts) => (await import('./commands/host-boot-order.js')).rollback(opts));
+hostCmd('pin', 'keep a deployment through cleanups and upgrades')
+  .argument('<index>', 'deployment index (atomic host status)')
+  .option('--json', 'print as JSON')
+  .action(async (index: string, opts) => (await import('./commands/host-boot-order.js')).pin(index, true, opts));
+hostCmd('unpin', 'let cleanups remove a deployment again')
+  .argument('<index>', 'deployment index (atomic host status)')
+  .option('--json', 'print as JSON')
+  .action(async (index: string, opts) => (await import('./commands/host-boot-order.js')).pin(index, false, opts));
+hostCmd('cleanup', 'remove undeployed trees and unreferenced objects')
+  .option('--rollback', 'also remove the rollback deployment (unless pinned)')
+  .option('--json', 'print as JSON')
+  .action(async (opts) => (await import('./commands/host-boot-order.js')).cleanup(opts));
+const collect = (v: string, acc: string[] = []): string[] => [...acc, v];
+hostCmd('kargs', 'show or edit the kernel arguments of the default deployment')
+  .option('--append <K=V>', 'add an argument (repeatable)', collect)
+  .option('--delete <K=V>', 'remove an argument, or KEY when it appears once (repeatable)', collect)
+  .option('--replace <K=V=NEW>', 'change a value: KEY=OLD=NEW, or KEY=NEW when KEY appears once (repeatable)', collect)
+  .option('--json', 'print as JSON')
+  .action(async (opts) => (await import('./commands/host-boot-order.js')).kargs(opts));
+const remote = host.command('remote').description('the remotes updates come from');
+const remoteCmd = (name: string, description: string): Command =>
+  remote
+    .command(name)
+    .description(description)
+    .option('--sysroot <dir>', 'the system root', '/')
+    .option('--os <name>', 'the stateroot');
+remoteCmd('add', 'add a remote')
+  .argument('<name>')
+  .argument('<url>')
+  .option('--gpg-import <file>', 'import GPG keys (keyring or armored file) for this remote')
+  .option('--no-gpg-verify', 'do not require GPG signatures')
+  .option('--ed25519-key <base64>', 'require ed25519 signatures by this key (upstream ostree sign format)')
+  .option('--ed25519-file <file>', 'require ed25519 signatures by a key in this file (base64, one per line)')
+  .action(async (name: string, url: string, opts) => (await import('./commands/host-remote.js')).add(name, url, opts));
+remoteCmd('list', 'list remotes')
+  .option('--json', 'print as JSON')
+  .action(async (opts) => (await import('./commands/host-remote.js')).list(opts));
+remoteCmd('delete', 'delete a remote (refused while a deployment follows it)')
+  .argument('<name>')
+  .action(async (name: string, opts) => (await import('./commands/host-remote.js')).remove(name, opts));
+host
+  .command('init')
+  .description('make an empty sysroot with a stateroot (for image building)')
+  .requiredOption('--sysroot <dir>', 'the new sysroot')
+  .requiredOption('--os <name>', 'the stateroot')
+  .action(async (opts) => (await import('./commands/host-init.js')).run(opts));
+
 async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync(argv as string[]);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseTrustedKeys, verifyCommitEd25519 } from '../../src/core/ostree/sign-ed25519.js';
 import { parseOstreeCommit } from '../../src/formats/gvariant/ostree-commit.js';
 import { runOk, tempDir } from '../helpers.js';
-import { glibEval } from '../unit/formats/gvariant/glib-oracle.js';
+import { commitmeta, ed25519Entry, newKey, objectPath, signFile } from '../fixtures/ed25519-sign.js';
 
 const BRANCH = 'os/x86_64/stable';
 
@@ -24,10 +24,6 @@ interface Repo {
   readonly repo: string;
   /** Newest first: [second, first]. */
   readonly revs: readonly string[];
-}
-
-function objectPath(repo: string, rev: string, ext: 'commit' | 'commitmeta'): string {
-  return join(repo, 'objects', rev.slice(0, 2), `${rev.slice(2)}.${ext}`);
 }
 
 function makeRepo(dir: string): Repo {
@@ -45,37 +41,6 @@ function makeRepo(dir: string): Repo {
   const first = runOk('ostree', ['rev-parse', `--repo=${repo}`, `${BRANCH}^`]).stdout.trim();
   return { dir, repo, revs: [second, first] };
 }
-
-interface KeyPair {
-  readonly pem: string;
-  /** The raw 32-byte public key, base64, as in trusted.ed25519. */
-  readonly publicBase64: string;
-}
-
-function newKey(dir: string, name: string): KeyPair {
-  const pem = join(dir, `${name}.pem`);
-  runOk('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', pem]);
-  const der = join(dir, `${name}.pub.der`);
-  runOk('openssl', ['pkey', '-in', pem, '-pubout', '-outform', 'DER', '-out', der]);
-  // RFC 8410 SubjectPublicKeyInfo: 12 bytes of header, then the raw key.
-  const spki = readFileSync(der);
-  assert.equal(spki.length, 44);
-  return { pem, publicBase64: spki.subarray(12).toString('base64') };
-}
-
-function signFile(dir: string, key: KeyPair, file: string): Buffer {
-  const out = join(dir, `sig-${createHash('sha256').update(file + key.pem).digest('hex').slice(0, 8)}.bin`);
-  runOk('openssl', ['pkeyutl', '-sign', '-rawin', '-inkey', key.pem, '-in', file, '-out', out]);
-  const sig = readFileSync(out);
-  assert.equal(sig.length, 64);
-  return sig;
-}
-
-/** The detached metadata `ostree sign` writes, by GLib: a{sv} with the aay of signatures. */
-function commitmeta(entries: string): Buffer {
-  return glibEval('a{sv}', `GLib.Variant('a{sv}', {${entries}})`).bytes;
-}
-const ed25519Entry = (sigs: readonly Buffer[]) => `'ostree.sign.ed25519': GLib.Variant('aay', [${sigs.map((s) => `bytes.fromhex('${s.toString('hex')}')`).join(', ')}])`;
 
 /** What an adapter does: read the objects and key files, then ask the pure verifier. */
 function verifyOnDisk(repo: string, rev: string, trustedFile: string, revokedFile?: string, commitBytes?: Buffer) {
