@@ -2,6 +2,7 @@
 // after each step the real ostree CLI (`ostree admin status`, `ostree fsck`) must agree with us.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { commitmeta, ed25519Entry, newKey, objectPath, signFile } from '../fixtures/ed25519-sign.js';
@@ -307,4 +308,35 @@ test('an interrupted pull resumes: objects fetched before the interruption are n
   assert.ok(refetched.length <= 24, `objects fetched before the kill were fetched again: ${refetched.length} of ${first.size}`);
   assert.deepEqual((await status(e)).deployments.map((d) => d.version), ['2', '1']);
   await agree(e);
+});
+
+test('preflight: too little space in /boot refuses the upgrade before anything changes; --download-only pulls without deploying', async (t) => {
+  const e = await env(t);
+  e.commit('1');
+  await e.hostOk(['rebase', `origin:${REF}`, '--os', STATEROOT]);
+  const v2 = e.commit('2');
+  const list = JSON.parse((await e.hostOk(['remote', 'list', '--json'])).stdout) as { name: string; url: string; gpgVerify: boolean }[];
+  assert.deepEqual(list, [{ name: 'origin', url: e.server.url, gpgVerify: false, ed25519: false }]);
+
+  // A 4 MiB /boot: less than the 16 MiB reserve the preflight keeps on top of the estimate.
+  const boot = join(e.sysroot, 'boot');
+  const saved = join(e.dir, 'boot-saved');
+  assert.equal(spawnSync('cp', ['-a', boot, saved]).status, 0);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', boot]);
+  assert.equal(mounted.status, 0, `mount tmpfs (needs CAP_SYS_ADMIN): ${mounted.stderr}`);
+  t.after(() => spawnSync('umount', ['-l', boot]));
+  assert.equal(spawnSync('sh', ['-c', `cp -a '${saved}'/. '${boot}'/`]).status, 0);
+  const before = JSON.stringify(adminStatus(e.sysroot));
+  const refused = await e.host(['upgrade']);
+  assert.equal(refused.status, 1, refused.stderr);
+  assert.match(refused.stderr, /not enough space for the new kernel and initramfs on .*\/boot: .* short; atomic host cleanup would/);
+  assert.equal(JSON.stringify(adminStatus(e.sysroot)), before, 'nothing changed');
+  assert.equal(spawnSync('umount', [boot]).status, 0);
+
+  const dl = await e.hostOk(['upgrade', '--download-only']);
+  assert.match(dl.stdout, /Downloaded/);
+  assert.deepEqual((await status(e)).deployments.map((d) => d.version), ['1'], 'not deployed');
+  assert.match(ostree(['ls', `--repo=${join(e.sysroot, 'ostree', 'repo')}`, v2, '/usr/lib/os-release']), /os-release/, 'the tree is in the repo');
+  await e.hostOk(['upgrade']);
+  assert.deepEqual((await status(e)).deployments.map((d) => d.version), ['2', '1']);
 });
