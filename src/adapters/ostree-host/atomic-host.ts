@@ -164,11 +164,27 @@ export class AtomicHost {
       const stateroot = this.stateroot();
       const merge = this.requireMergeDeployment(stateroot);
       const origin = this.originOf(merge);
-      const target = await this.fetchCommit(origin, { commitOnly: true });
+      // The commit object alone first when something must be decided before the tree is
+      // fetched: --check, or an ed25519 signature (libostree cannot check those during the pull).
+      // Otherwise one pull does it all, with the space checked beforehand from what is deployed.
+      if (opts.check === true || origin.remote === undefined || (await this.ed25519Configured(origin.remote))) {
+        const target = await this.fetchCommit(origin, { commitOnly: true });
+        if (target.csum === merge.csum) return withVersion({ kind: 'no-update', csum: target.csum }, target);
+        if (opts.check === true) return withVersion({ kind: 'available', from: merge.csum, to: target.csum }, target);
+        return this.downloadAndDeploy(stateroot, merge, origin, target, opts);
+      }
+      await this.preflight(merge, await this.repo.loadCommit(merge.csum, signalOf(this.opts)));
+      await this.requireRemote(origin.remote);
+      await this.repo.pull(origin.remote, [origin.ref], { ...signalOf(this.opts), ...(this.opts.onProgress === undefined ? {} : { onProgress: this.opts.onProgress }) });
+      const target = await this.repo.loadCommit(await this.repo.resolveRev(formatRefspec(origin), signalOf(this.opts)), signalOf(this.opts));
       if (target.csum === merge.csum) return withVersion({ kind: 'no-update', csum: target.csum }, target);
-      if (opts.check === true) return withVersion({ kind: 'available', from: merge.csum, to: target.csum }, target);
-      return this.downloadAndDeploy(stateroot, merge, origin, target, opts);
+      return this.downloadAndDeploy(stateroot, merge, origin, target, { ...opts, pulled: true });
     });
+  }
+
+  private async ed25519Configured(remote: string): Promise<boolean> {
+    const signal = signalOf(this.opts);
+    return (await this.repo.remoteGetOption(remote, 'verification-ed25519-key', signal)) !== undefined || (await this.repo.remoteGetOption(remote, 'verification-ed25519-file', signal)) !== undefined;
   }
 
   /** `deploy VERSION|CHECKSUM`: a specific commit of the origin's ref (older or newer). */
@@ -248,10 +264,10 @@ export class AtomicHost {
     throw new NotFound(`${formatRefspec(origin)} has no commit with version ${version}${seen.length > 0 ? ` (versions: ${seen.slice(0, 10).join(', ')}${seen.length > 10 ? ', ...' : ''})` : ''}`, { subject: this.sysroot.path });
   }
 
-  private async downloadAndDeploy(stateroot: string, merge: Deployment | undefined, origin: Refspec, target: CommitInfo, opts: UpgradeOptions): Promise<UpdateOutcome> {
+  private async downloadAndDeploy(stateroot: string, merge: Deployment | undefined, origin: Refspec, target: CommitInfo, opts: UpgradeOptions & { pulled?: boolean }): Promise<UpdateOutcome> {
     const signal = signalOf(this.opts);
-    await this.preflight(merge, target);
-    if (origin.remote !== undefined) {
+    if (opts.pulled !== true) await this.preflight(merge, target);
+    if (origin.remote !== undefined && opts.pulled !== true) {
       await this.repo.pull(origin.remote, [origin.ref], {
         ...signal,
         overrideCommitIds: [target.csum],
@@ -274,9 +290,10 @@ export class AtomicHost {
   }
 
   /**
-   * Space before anything changes: the repo's file system for the new objects (estimated from the
-   * commit's ostree.sizes metadata when it has one) and /boot for a new kernel + initramfs
-   * (estimated from the current one's size, doubled while both exist).
+   * Space before anything changes: /boot for a new kernel + initramfs (estimated from the current
+   * one's size) and the repo's file system for the new objects (estimated from the commit's
+   * `atomic.unpacked-size` metadata, which atomic's image builds record: the new commit's when it
+   * was fetched first, else the deployed one's, the next version being of a similar size).
    */
   private async preflight(merge: Deployment | undefined, target: CommitInfo): Promise<void> {
     const sysroot = this.sysroot.path;
