@@ -2,18 +2,16 @@
 // idea of cloud-init's ds-identify): an explicit --seed, a `ds=` hint on the kernel command line
 // or in the DMI serial, a seed directory, a block device labelled cidata, DMI strings that say
 // Amazon, or the datasource named by the caller. Without evidence nothing touches the network and
-// the answer is `none`, fast. The order is cloud-init's datasource_list for our three: NoCloud
+// the answer is `none`, fast; the network datasources (and node:http) are not even loaded then. The order is cloud-init's datasource_list for our three: NoCloud
 // (local first), then NoCloud-net, then Ec2.
 import type { BackoffPolicy } from '../../lib/backoff.js';
 import { hintSeedfrom, seedfromKind } from '../../core/provision/ds-hint.js';
 import type { InstanceData } from '../../core/provision/model.js';
 import type { DatasourceLog, DatasourceResult } from './datasource-result.js';
-import { readEc2Imds } from './ec2-imds.js';
 import { isDisabled } from './instance-from-seed.js';
 import { readDsHint } from './kernel-cmdline.js';
 import { readNoCloudLocal, readNoCloudSeed } from './nocloud-local.js';
-import { readNoCloudNet } from './nocloud-net.js';
-import { displayUrl } from './fetch-capped.js';
+import { displayUrl } from './display-url.js';
 import { readDmiValue } from './read-dmi.js';
 
 export type ExplicitDatasource = 'auto' | 'nocloud' | 'nocloud-net' | 'ec2';
@@ -64,7 +62,7 @@ export async function detectDatasource(opts: DetectOptions): Promise<DetectResul
       const isUrl = /^(https?|file):\/\//.test(seed);
       opts.log.info({ seed: isUrl ? displaySeed(seed) : seed }, 'reading the seed given with --seed');
       const r = isUrl
-        ? await readNoCloudNet({ seedfrom: seed, dmiDir: opts.dmiDir, ...net })
+        ? await (await import('./nocloud-net.js')).readNoCloudNet({ seedfrom: seed, dmiDir: opts.dmiDir, ...net })
         : await readNoCloudSeed(seed, { signal: opts.signal, log: opts.log }).then((instance): DatasourceResult =>
             isDisabled(instance) ? { found: false, reason: `${seed}: dsmode is disabled` } : { found: true, instance });
       const d = done(r);
@@ -90,7 +88,7 @@ export async function detectDatasource(opts: DetectOptions): Promise<DetectResul
   // NoCloud, local: a local seedfrom, a seed directory, a cidata device, or the hint alone.
   if (explicit === 'auto' || explicit === 'nocloud') {
     if (seedKind === 'local' && seedfrom !== undefined) {
-      const d = done(await readNoCloudNet({ seedfrom, dmiDir: opts.dmiDir, ...overrides, ...net }));
+      const d = done(await (await import('./nocloud-net.js')).readNoCloudNet({ seedfrom, dmiDir: opts.dmiDir, ...overrides, ...net }));
       if (d !== undefined) return d;
     } else if (seedKind === 'http') {
       reasons.push('NoCloud: the ds= hint has a seedfrom URL, which is NoCloud-net');
@@ -112,7 +110,7 @@ export async function detectDatasource(opts: DetectOptions): Promise<DetectResul
   // NoCloud-net: only with a seedfrom URL from the hint.
   if (explicit === 'auto' || explicit === 'nocloud-net') {
     if (seedKind === 'http' && seedfrom !== undefined) {
-      const d = done(await readNoCloudNet({ seedfrom, dmiDir: opts.dmiDir, ...overrides, ...net }));
+      const d = done(await (await import('./nocloud-net.js')).readNoCloudNet({ seedfrom, dmiDir: opts.dmiDir, ...overrides, ...net }));
       if (d !== undefined) return d;
     } else {
       reasons.push(`NoCloud-net: no seedfrom URL in a ds= hint (${opts.cmdlinePath}, ${opts.dmiDir}/product_serial)`);
@@ -124,7 +122,7 @@ export async function detectDatasource(opts: DetectOptions): Promise<DetectResul
     const amazon = await amazonEvidence(opts.dmiDir);
     if (explicit === 'ec2' || amazon.found) {
       opts.log.info({ evidence: amazon.found ? amazon.why : 'explicit', metadataUrl: displaySeed(opts.metadataUrl ?? 'http://169.254.169.254') }, 'probing EC2 IMDS');
-      const d = done(await readEc2Imds({ ...(opts.metadataUrl === undefined ? {} : { baseUrl: opts.metadataUrl }), ...net }));
+      const d = done(await (await import('./ec2-imds.js')).readEc2Imds({ ...(opts.metadataUrl === undefined ? {} : { baseUrl: opts.metadataUrl }), ...net }));
       if (d !== undefined) return d;
     } else {
       reasons.push(`Ec2: DMI does not say Amazon (${amazon.why})`);

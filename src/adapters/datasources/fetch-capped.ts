@@ -8,6 +8,9 @@ import { request as httpRequest, type IncomingHttpHeaders, type ClientRequest } 
 import { request as httpsRequest } from 'node:https';
 import { AtomicError, DeadlineExceeded, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, ResourceExhausted, Unavailable } from '../../lib/errors.js';
 import { abortReason } from '../../lib/backoff.js';
+import { displayUrl } from './display-url.js';
+
+export { displayUrl } from './display-url.js';
 
 export interface CappedRequest {
   readonly url: URL;
@@ -31,11 +34,6 @@ export interface CappedResponse {
   readonly body: Buffer;
   /** The URL that answered, after redirects. */
   readonly url: URL;
-}
-
-/** A URL for logs and messages: no user:password, no query (presigned URLs carry signatures), no fragment. */
-export function displayUrl(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}${url.search === '' ? '' : '?…'}`;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

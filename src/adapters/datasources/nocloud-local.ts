@@ -12,13 +12,11 @@ import { lstat, open, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstanceData } from '../../core/provision/model.js';
 import type { DsHint } from '../../core/provision/ds-hint.js';
-import { SEED_DIRECTORY, SEED_LABEL, type SeedFileName } from '../../core/seed/seed-files.js';
+import { NOCLOUD_FILES, SEED_DIRECTORY, SEED_LABEL, type SeedFileName } from '../../core/seed/seed-files.js';
 import { sniffImageKind, IMAGE_SNIFF_BYTES } from '../../formats/image-kind.js';
 import { FIRST_DESCRIPTOR_LBA, SECTOR_BYTES, STANDARD_ID, VD_PRIMARY, VD_TERMINATOR } from '../../formats/iso9660/ecma119.js';
-import { openIso } from '../../formats/iso9660/reader.js';
 import { AtomicError, InvalidArgument, ResourceExhausted, fromSystemError } from '../../lib/errors.js';
-import { NOCLOUD_FILES, readSeedMedia, type SeedFormat } from '../seed-media/read-seed.js';
-import { openFileByteSource } from '../fs-tree/file-byte-source.js';
+import type { SeedFormat } from '../seed-media/read-seed.js';
 import { notFound, type DatasourceLog, type DatasourceResult } from './datasource-result.js';
 import { MAX_SEED_FILE_BYTES, instanceFromSeed, isDisabled, tooLarge } from './instance-from-seed.js';
 
@@ -150,6 +148,7 @@ async function readSeed(path: string, opts: ReadNoCloudSeedOptions): Promise<Ins
   const format = await checkSeedFileSizes(path, max);
   let media;
   try {
+    const { readSeedMedia } = await import('../seed-media/read-seed.js');
     media = await readSeedMedia(path, { maxFileBytes: max, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
   } catch (e) {
     // read-vfat reports an oversized file as InvalidArgument caused by mcopy's ResourceExhausted.
@@ -187,6 +186,7 @@ async function checkSeedFileSizes(path: string, max: number): Promise<SeedFormat
     }
     return 'directory';
   }
+  const [{ openFileByteSource }, { openIso }] = await Promise.all([import('../fs-tree/file-byte-source.js'), import('../../formats/iso9660/reader.js')]);
   const source = await openFileByteSource(path);
   try {
     const head = await source.read(0, Math.min(IMAGE_SNIFF_BYTES, source.sizeBytes));
@@ -208,7 +208,7 @@ async function checkSeedFileSizes(path: string, max: number): Promise<SeedFormat
   }
 }
 
-async function rootEntries(image: Awaited<ReturnType<typeof openIso>>): Promise<{ name: string; sizeBytes: number }[]> {
+async function rootEntries(image: import('../../formats/iso9660/reader.js').IsoImage): Promise<{ name: string; sizeBytes: number }[]> {
   const out: { name: string; sizeBytes: number }[] = [];
   for await (const e of image.walk()) {
     if (e.type === 'file' && !e.path.includes('/')) out.push({ name: e.name, sizeBytes: e.sizeBytes });

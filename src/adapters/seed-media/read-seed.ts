@@ -8,11 +8,11 @@ import { InvalidArgument, fromSystemError } from '../../lib/errors.js';
 import { IMAGE_SNIFF_BYTES, sniffImageKind } from '../../formats/image-kind.js';
 import { openIso } from '../../formats/iso9660/reader.js';
 import { readTar } from '../../formats/tar/ustar-read.js';
-import { SEED_DIRECTORY, type SeedFileName } from '../../core/seed/seed-files.js';
+import { NOCLOUD_FILES, SEED_DIRECTORY, type SeedFileName } from '../../core/seed/seed-files.js';
 import { openFileByteSource } from '../fs-tree/file-byte-source.js';
 import { readVfatLabel, readVfatRootFiles } from '../vfat/read-vfat.js';
 
-export const NOCLOUD_FILES: readonly SeedFileName[] = ['user-data', 'meta-data', 'vendor-data', 'network-config'];
+export { NOCLOUD_FILES } from '../../core/seed/seed-files.js';
 
 /** cloud-init reads whole files into memory; so do we, up to this size each. */
 export const DEFAULT_MAX_SEED_FILE_BYTES = 16 * 1024 * 1024;

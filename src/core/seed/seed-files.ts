@@ -5,6 +5,9 @@ import { InvalidArgument } from '../../lib/errors.js';
 /** cloud-init's NoCloud reads these names from a volume labelled cidata (or CIDATA on vfat). */
 export const SEED_LABEL = 'cidata';
 export type SeedFileName = 'user-data' | 'meta-data' | 'network-config' | 'vendor-data';
+/** The files NoCloud reads from a seed, in the order cloud-init looks at them. */
+export const NOCLOUD_FILES: readonly SeedFileName[] = ['user-data', 'meta-data', 'vendor-data', 'network-config'];
+
 /** Where `--format tar` puts the files: the seed directory NoCloud reads without any device. */
 export const SEED_DIRECTORY = 'var/lib/cloud/seed/nocloud';
 
