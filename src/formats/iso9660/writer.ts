@@ -2,12 +2,13 @@
 // L and M path tables for both, and file data shared by the two trees.
 //
 // Layout (sectors of 2048 bytes):
-//   0-15 system area (zero) | 16 PVD | 17 Joliet SVD | terminator | path tables (L, M per tree)
-//   | primary directories | Joliet directories | SUSP continuation areas | file data
+//   0-15 system area (zero) | 16 PVD | 17 Joliet SVD | terminator | file data
+//   | path tables (L, M per tree) | primary directories | Joliet directories | SUSP continuation areas
 //
-// Everything before the file data is planned and encoded in memory (it grows with the number of
-// entries, not their size); file content is streamed through a few reused window buffers, and
-// all-zero windows are skipped so sparse input stays sparse (file-data.ts). Output is a pure
+// File data comes first so its place is known before the hierarchies are planned: an adapter can
+// copy it while the metadata is encoded (planIso). The metadata is encoded in memory (it grows
+// with the number of entries, not their size); file content is streamed through a few reused
+// window buffers, and all-zero windows are skipped so sparse input stays sparse (file-data.ts). Output is a pure
 // function of the tree and the options: children are sorted, times are clamped to
 // SOURCE_DATE_EPOCH, and nothing depends on the order the file system lists.
 //
