@@ -13,6 +13,7 @@ The atomic host agent. Logs are JSON lines on standard error.
 
 commands:
   provision   run one provisioning pass (datasource, user-data, modules) against a root tree
+  run         serve the Docker-compatible Engine API on a Unix socket (and TCP with mutual TLS)
 
 options:
   --log-level LEVEL   one of ${LOG_LEVELS.join(', ')} (default: info, or $ATOMICD_LOG_LEVEL)
@@ -62,6 +63,8 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'provision':
       return (await import('./provision/provision-command.js')).run(rest, level as LogLevel);
+    case 'run':
+      return (await import('./run/run-command.js')).run(rest, level as LogLevel);
     default:
       process.stderr.write(`atomicd: unknown command ${JSON.stringify(command)}\n${USAGE}`);
       return 2;

@@ -1,0 +1,112 @@
+// The agent's Docker-compatible Engine API server. Unix socket by default (0660, root-owned, like
+// /var/run/docker.sock); TCP only with mutual TLS, or plain with an explicit insecure flag that is
+// logged at every start. Every answer carries the headers the docker CLI reads (Api-Version,
+// OSType, Server, Docker-Experimental).
+import { chmod, chown, mkdir, rm } from 'node:fs/promises';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { fromSystemError, InvalidArgument } from '../../lib/errors.js';
+import { VERSION } from '../../lib/version.js';
+import { API_VERSION, splitVersion, unsupportedVersion } from './api-version.js';
+import { httpErrorFor } from './http-errors.js';
+import type { Router } from './router.js';
+
+export type Listen =
+  | { readonly kind: 'unix'; readonly path: string; readonly mode?: number; readonly gid?: number }
+  | { readonly kind: 'tls'; readonly host: string; readonly port: number; readonly cert: Buffer; readonly key: Buffer; readonly ca: Buffer }
+  | { readonly kind: 'insecure-tcp'; readonly host: string; readonly port: number };
+
+export interface ApiServer {
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+const SERVER_NAME = `atomicd/${VERSION}`;
+
+export async function startApiServer(router: Router, listen: Listen, log: Logger): Promise<ApiServer> {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    void dispatch(router, req, res, log);
+  };
+  let server: Server;
+  if (listen.kind === 'tls') {
+    // Mutual TLS: a client without a certificate signed by `ca` is refused at the handshake.
+    server = createHttpsServer({ cert: listen.cert, key: listen.key, ca: listen.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, handle);
+  } else {
+    server = createHttpServer(handle);
+  }
+  // Attach and exec hijack the connection; no idle timeouts on them.
+  server.keepAliveTimeout = 5000;
+  server.requestTimeout = 0;
+  if (listen.kind === 'unix') {
+    await mkdir(dirname(listen.path), { recursive: true, mode: 0o755 }).catch((e: unknown) => {
+      throw fromSystemError(e, listen.path, 'creating the socket directory');
+    });
+    await rm(listen.path, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => reject(fromSystemError(e, listen.path, 'listening')));
+      server.listen(listen.path, resolve);
+    });
+    // Like docker.sock: root and one group may talk to the agent, nobody else.
+    await chmod(listen.path, listen.mode ?? 0o660);
+    await chown(listen.path, 0, listen.gid ?? 0).catch(() => undefined);
+    log.info({ socket: listen.path, mode: (listen.mode ?? 0o660).toString(8) }, 'API listening on a Unix socket');
+    return { address: `unix://${listen.path}`, close: () => closeServer(server, listen.path) };
+  }
+  if (listen.kind === 'insecure-tcp') {
+    log.warn({ host: listen.host, port: listen.port }, 'API listening on plain TCP without TLS (--insecure-tcp): anyone who can reach this port controls the host');
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(fromSystemError(e, `${listen.host}:${listen.port}`, 'listening')));
+    server.listen(listen.port, listen.host, resolve);
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : listen.port;
+  log.info({ host: listen.host, port, tls: listen.kind === 'tls' }, 'API listening on TCP');
+  return { address: `tcp://${listen.host}:${port}`, close: () => closeServer(server) };
+}
+
+async function closeServer(server: Server, socketPath?: string): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (socketPath !== undefined) await rm(socketPath, { force: true });
+}
+
+async function dispatch(router: Router, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
+  res.setHeader('Api-Version', API_VERSION);
+  res.setHeader('Docker-Experimental', 'false');
+  res.setHeader('OSType', 'linux');
+  res.setHeader('Server', SERVER_NAME);
+  const url = new URL(req.url ?? '/', 'http://atomicd');
+  const { path, version } = splitVersion(url.pathname);
+  try {
+    if (version !== undefined) {
+      const why = unsupportedVersion(version);
+      if (why !== undefined) throw new InvalidArgument(why);
+    }
+    const found = router.match(req.method ?? 'GET', path);
+    if ('status' in found) {
+      send(res, found.status, { message: found.status === 404 ? `page not found` : `method ${req.method ?? ''} not allowed` }, req.method === 'HEAD');
+      return;
+    }
+    const result = await found.handler({ req, res, params: found.params, query: url.searchParams, version: version ?? API_VERSION });
+    if (result === 'handled') return;
+    if (result.empty === true) {
+      res.writeHead(result.status ?? 204).end();
+      return;
+    }
+    send(res, result.status ?? 200, result.json, req.method === 'HEAD');
+  } catch (e) {
+    const { status, body } = httpErrorFor(e);
+    if (status >= 500) log.error({ err: e, method: req.method, path }, 'API request failed');
+    if (!res.headersSent) send(res, status, body, req.method === 'HEAD');
+    else res.destroy();
+  }
+}
+
+function send(res: ServerResponse, status: number, json: unknown, headOnly: boolean): void {
+  const body = json === undefined ? '' : JSON.stringify(json) + '\n';
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(headOnly ? undefined : body);
+}
