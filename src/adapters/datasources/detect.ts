@@ -11,7 +11,7 @@ import type { DatasourceLog, DatasourceResult } from './datasource-result.js';
 import { isDisabled } from './instance-from-seed.js';
 import { readDsHint } from './kernel-cmdline.js';
 import { readNoCloudLocal, readNoCloudSeed } from './nocloud-local.js';
-import { displayUrl } from './display-url.js';
+import { displayUrl } from '../http/display-url.js';
 import { readDmiValue } from './read-dmi.js';
 
 export type ExplicitDatasource = 'auto' | 'nocloud' | 'nocloud-net' | 'ec2';

@@ -11,7 +11,7 @@ import { retryWithBackoff, withDeadline } from '../../lib/backoff.js';
 import { AtomicError, DataLoss, DeadlineExceeded, NotFound, PermissionDenied, errorOfCode } from '../../lib/errors.js';
 import type { InstanceData } from '../../core/provision/model.js';
 import { notFound, type DatasourceResult, type NetworkReadOptions } from './datasource-result.js';
-import { displayUrl, fetchCapped, httpStatusError, isRetryableFetchError } from './fetch-capped.js';
+import { displayUrl, fetchCapped, httpStatusError, isRetryableFetchError } from '../http/fetch-capped.js';
 import { normalizePublicKeys } from './instance-from-seed.js';
 
 export const IMDS_DEFAULT_URL = 'http://169.254.169.254';

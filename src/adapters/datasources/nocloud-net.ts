@@ -12,7 +12,7 @@ import { InvalidArgument, NotFound } from '../../lib/errors.js';
 import { DMI_SYSFS_NAMES, dmiVariablesIn, seedfromKind, substituteDmiVariables } from '../../core/provision/ds-hint.js';
 import type { SeedFileName } from '../../core/seed/seed-files.js';
 import { notFound, type DatasourceLog, type DatasourceResult, type NetworkReadOptions } from './datasource-result.js';
-import { displayUrl, fetchCapped, httpStatusError, isRetryableFetchError } from './fetch-capped.js';
+import { displayUrl, fetchCapped, httpStatusError, isRetryableFetchError } from '../http/fetch-capped.js';
 import { MAX_SEED_FILE_BYTES, instanceFromSeed, isDisabled } from './instance-from-seed.js';
 import { readNoCloudSeed } from './nocloud-local.js';
 import { DEFAULT_DMI_DIR, readDmiValue } from './read-dmi.js';

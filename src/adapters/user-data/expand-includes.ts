@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fetchCapped, displayUrl, httpStatusError } from '../datasources/fetch-capped.js';
+import { fetchCapped, displayUrl, httpStatusError } from '../http/fetch-capped.js';
 import { parseUserData, type Problem, type UserDataPart } from '../../core/cloud-config/validate.js';
 import { writeFileAtomically } from '../../lib/atomic-file.js';
 import { isAtomicError } from '../../lib/errors.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeLeaf } from '../../../../src/adapters/datasources/ec2-imds.js';
-import { displayUrl, httpStatusError, isRetryableFetchError } from '../../../../src/adapters/datasources/fetch-capped.js';
+import { displayUrl, httpStatusError, isRetryableFetchError } from '../../../../src/adapters/http/fetch-capped.js';
 import { InvalidArgument, NotFound, PermissionDenied, Unavailable } from '../../../../src/lib/errors.js';
 
 test("leaves decode as cloud-init's MetadataLeafDecoder: JSON objects, lists of lines, strings", () => {

@@ -1,21 +1,26 @@
-// One HTTP request for a datasource: node:http/https with no connection pool, a per-request
-// timeout, the caller's AbortSignal (cancellation or the datasource's total deadline) and a cap
-// on the body that is enforced while streaming, so a huge or endless response costs at most the
-// cap in memory. Status codes are returned, not judged; transport failures become errors of the
-// taxonomy. Request headers (which may hold an IMDSv2 token) never appear in an error or its
-// message, and URLs are shown without credentials or query (displayUrl).
+// One HTTP request with a small answer: node:http/https with no connection pool, a per-request
+// timeout, the caller's AbortSignal (cancellation or a total deadline) and a cap on the body that
+// is enforced while streaming, so a huge or endless response costs at most the cap in memory.
+// Status codes are returned, not judged; transport failures become errors of the taxonomy.
+// Request headers (which may hold an IMDSv2 token or registry credentials) never appear in an
+// error or its message, and URLs are shown without credentials or query (displayUrl). Used by the
+// datasources (metadata, seeds) and the registry client (pings, tokens, manifests).
 import { request as httpRequest, type IncomingHttpHeaders, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { AtomicError, DeadlineExceeded, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, ResourceExhausted, Unavailable } from '../../lib/errors.js';
+import { AtomicError, DeadlineExceeded, InvalidArgument, ResourceExhausted, Unavailable } from '../../lib/errors.js';
 import { abortReason } from '../../lib/backoff.js';
 import { displayUrl } from './display-url.js';
+import { REDIRECT_STATUSES, headersForRedirect, transportError } from './http-errors.js';
 
 export { displayUrl } from './display-url.js';
+export { httpStatusError, isRetryableFetchError } from './http-errors.js';
 
 export interface CappedRequest {
   readonly url: URL;
-  readonly method?: 'GET' | 'PUT';
+  readonly method?: 'GET' | 'PUT' | 'HEAD' | 'POST';
   readonly headers?: Readonly<Record<string, string>>;
+  /** A request body (POST, PUT); without one a PUT or POST sends Content-Length: 0. */
+  readonly body?: Uint8Array;
   /** Bodies above this are refused (ResourceExhausted) without reading the rest. */
   readonly maxBytes: number;
   /** This request, connect to last byte. */
@@ -26,6 +31,10 @@ export interface CappedRequest {
   readonly maxRedirects?: number;
   /** What is fetched, for messages: `user-data`, `the IMDSv2 token`. */
   readonly what?: string;
+  /** false accepts any TLS certificate: only for registries the user listed as insecure. */
+  readonly tlsRejectUnauthorized?: boolean;
+  /** Whether a redirect from `from` to `to` may be followed; a refusal is the caller's error to throw. */
+  readonly checkRedirect?: (from: URL, to: URL) => void;
 }
 
 export interface CappedResponse {
@@ -36,28 +45,35 @@ export interface CappedResponse {
   readonly url: URL;
 }
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
 export async function fetchCapped(req: CappedRequest): Promise<CappedResponse> {
   let url = req.url;
+  let headers: Record<string, string> = { ...req.headers };
   for (let redirects = 0; ; redirects++) {
-    const res = await requestOnce(url, req);
+    const res = await requestOnce(url, headers, req);
     const location = res.headers.location;
-    if (!REDIRECTS.has(res.status) || location === undefined || redirects >= (req.maxRedirects ?? 0)) return res;
-    let next: URL;
-    try {
-      next = new URL(location, url);
-    } catch (e) {
-      throw new InvalidArgument(`redirect to an invalid URL`, { subject: displayUrl(url), cause: e });
-    }
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw new InvalidArgument(`redirect to ${next.protocol} refused: only http and https are fetched`, { subject: displayUrl(url) });
-    }
+    if (!REDIRECT_STATUSES.has(res.status) || location === undefined || redirects >= (req.maxRedirects ?? 0)) return res;
+    const next = redirectTarget(location, url);
+    req.checkRedirect?.(url, next);
+    headers = headersForRedirect(headers, url, next);
     url = next;
   }
 }
 
-function requestOnce(url: URL, req: CappedRequest): Promise<CappedResponse> {
+/** The URL a Location header points to, refusing what is not http(s). */
+export function redirectTarget(location: string, from: URL): URL {
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch (e) {
+    throw new InvalidArgument(`redirect to an invalid URL`, { subject: displayUrl(from), cause: e });
+  }
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+    throw new InvalidArgument(`redirect to ${next.protocol} refused: only http and https are fetched`, { subject: displayUrl(from) });
+  }
+  return next;
+}
+
+function requestOnce(url: URL, headers: Readonly<Record<string, string>>, req: CappedRequest): Promise<CappedResponse> {
   const subject = displayUrl(url);
   const method = req.method ?? 'GET';
   const what = req.what ?? 'the response';
@@ -82,13 +98,16 @@ function requestOnce(url: URL, req: CappedRequest): Promise<CappedResponse> {
     req.signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => finish(new DeadlineExceeded(`no complete answer to ${method} within ${req.timeoutMs} ms`, { subject })), req.timeoutMs);
 
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const https = url.protocol === 'https:';
+    const send = https ? httpsRequest : httpRequest;
+    const bodyHeaders = req.body !== undefined ? { 'content-length': String(req.body.byteLength) } : method === 'PUT' || method === 'POST' ? { 'content-length': '0' } : {};
     try {
       client = send(url, {
         method,
         // agent false: a fresh connection each time, nothing pooled keeps the process alive.
         agent: false,
-        headers: { 'user-agent': 'atomicd', accept: '*/*', ...req.headers, ...(method === 'PUT' ? { 'content-length': '0' } : {}) },
+        headers: { 'user-agent': 'atomicd', accept: '*/*', ...headers, ...bodyHeaders },
+        ...(https && req.tlsRejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
       });
     } catch (e) {
       // Invalid header values: the message names the header, never the value; say it our way.
@@ -99,7 +118,7 @@ function requestOnce(url: URL, req: CappedRequest): Promise<CappedResponse> {
     client.on('response', (res) => {
       const status = res.statusCode ?? 0;
       const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > req.maxBytes) {
+      if (method !== 'HEAD' && Number.isFinite(declared) && declared > req.maxBytes) {
         finish(new ResourceExhausted(`${what} is ${declared} bytes, more than the limit of ${req.maxBytes} bytes`, { subject }));
         return;
       }
@@ -119,52 +138,6 @@ function requestOnce(url: URL, req: CappedRequest): Promise<CappedResponse> {
       });
       res.on('error', (e: NodeJS.ErrnoException) => finish(transportError(e, method, subject)));
     });
-    client.end();
+    client.end(req.body === undefined ? undefined : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength));
   });
-}
-
-const TLS_CODES = /^(CERT_|ERR_TLS_|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_)/;
-
-function transportError(e: NodeJS.ErrnoException, method: string, subject: string): AtomicError {
-  const code = e.code ?? '';
-  // The cause keeps only the system error's code and message: Node's own, without request headers.
-  const cause = Object.assign(new Error(e.message), { code });
-  switch (code) {
-    case 'ECONNREFUSED':
-      return new Unavailable(`connection refused (${method})`, { subject, cause });
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return new Unavailable(`cannot resolve the host name (${method})`, { subject, cause });
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EHOSTDOWN':
-    case 'ENETDOWN':
-      return new Unavailable(`no route to the host (${method}): is the network up?`, { subject, cause });
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return new Unavailable(`the connection was reset (${method})`, { subject, cause });
-    case 'ETIMEDOUT':
-      return new Unavailable(`connecting timed out (${method})`, { subject, cause });
-    default:
-      if (TLS_CODES.test(code)) return new FailedPrecondition(`TLS: ${e.message}`, { subject, cause });
-      return new Unavailable(`${method} failed: ${e.message}`, { subject, cause });
-  }
-}
-
-/**
- * An error for a status that is not success: 5xx, 408 and 429 are Unavailable (worth retrying,
- * as cloud-init's readurl retries them); 401/403 PermissionDenied; 404/410 NotFound; the rest
- * InvalidArgument (the server refuses what we asked).
- */
-export function httpStatusError(status: number, what: string, subject: string): AtomicError {
-  const details = { subject };
-  if (status >= 500 || status === 408 || status === 429) return new Unavailable(`${what}: the server answered ${status}`, details);
-  if (status === 401 || status === 403) return new PermissionDenied(`${what}: the server answered ${status}`, details);
-  if (status === 404 || status === 410) return new NotFound(`${what}: the server answered ${status}`, details);
-  return new InvalidArgument(`${what}: the server answered ${status}`, details);
-}
-
-/** Failures worth another attempt: the server or the network may be coming up (boot-time races). */
-export function isRetryableFetchError(e: unknown): boolean {
-  return e instanceof Unavailable || e instanceof DeadlineExceeded;
 }
