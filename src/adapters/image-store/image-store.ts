@@ -1,0 +1,795 @@
+// The image store of atomicd: images pulled from OCI registries, kept content-addressed under one
+// root directory (the layout of containerd's content store plus Docker's overlay2 layer dirs):
+//
+//   blobs/<alg>/<hex>    manifests, indexes, configs and compressed layers, as the registry sent
+//                        them, written only after their digest was verified
+//   layers/<hex>/        one unpacked diff per diff_id (sha256 of the uncompressed tar), in
+//                        overlayfs form, shared by every image that has it; an overlay mount
+//                        stacks them as lower dirs (layerDirs)
+//   ingest/              partial blob downloads, resumed by the next pull
+//   tmp/                 layers being unpacked; renamed into layers/ when complete and checked
+//   images.json          tags and digests -> images (images-file.ts)
+//
+// One process owns a store (atomicd). Within it, pulls may run concurrently: downloads and
+// unpacks of the same blob or diff are shared, and images.json changes are serialised.
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { join } from 'node:path';
+import {
+  AtomicError, Cancelled, Conflict, DataLoss, InvalidArgument, NotFound, Unimplemented, fromSystemError,
+} from '../../lib/errors.js';
+import { writeFileAtomically } from '../../lib/atomic-file.js';
+import { abortReason } from '../../lib/backoff.js';
+import { digester, parseDigest, shortId } from '../../formats/oci/digest.js';
+import { configPlatform, parseImageConfig, type ImageConfig } from '../../formats/oci/image-config.js';
+import { parseManifestOrIndex, type Descriptor, type ImageManifest } from '../../formats/oci/manifest.js';
+import { isImageConfig, layerMediaType, manifestKindOf } from '../../formats/oci/media-types.js';
+import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformRank, selectPlatform, type Platform } from '../../formats/oci/platform.js';
+import {
+  familiarString, formatReference, parseNormalizedReference, repositoryName, withDefaultTag, type ImageReference,
+} from '../../formats/oci/reference.js';
+import { readTarStream } from '../../formats/tar/tar-stream.js';
+import { runTool } from '../process/run-tool.js';
+import { RegistryClient, type RegistryClientOptions, type RegistryCredentials, type RepositoryLocation } from '../registry/registry-client.js';
+import { readImagesFile, writeImagesFile, type ImageLayer, type ImageRecord } from './images-file.js';
+import { unpackLayer } from './layer-unpack.js';
+
+export type { ImageLayer, ImageRecord } from './images-file.js';
+
+/** Docker's per-layer statuses in `docker pull` output and the /images/create progress stream. */
+export type LayerStatus = 'Already exists' | 'Waiting' | 'Downloading' | 'Verifying Checksum' | 'Download complete' | 'Extracting' | 'Pull complete';
+
+export interface PullProgress {
+  /** Docker's layer ID in progress output: the first 12 hex digits of the blob digest. */
+  readonly id: string;
+  readonly digest: string;
+  readonly status: LayerStatus;
+  readonly currentBytes?: number;
+  readonly totalBytes?: number;
+}
+
+export interface PullOptions {
+  /** Default: this host's platform (linux/amd64 here). Given explicitly, a single-platform image must match it. */
+  readonly platform?: Platform | string;
+  /** Added to the store's insecure registries for this pull. */
+  readonly insecureRegistries?: readonly string[];
+  /** Credentials for the registry of this reference. */
+  readonly auth?: RegistryCredentials;
+  readonly onProgress?: (p: PullProgress) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** A container that uses an image, as the container layer reports it to remove(). */
+export interface ContainerUse {
+  readonly containerId: string;
+  readonly running: boolean;
+}
+
+export interface RemoveOptions {
+  /** The container using the image, if any. */
+  readonly isInUse?: (imageId: string) => ContainerUse | undefined;
+  readonly force?: boolean;
+}
+
+/** What remove() did, as Docker's ImageDeleteResponseItem list says it. */
+export interface RemoveResult {
+  readonly untagged: readonly string[];
+  readonly deleted: readonly string[];
+}
+
+export interface GcResult {
+  readonly blobsRemoved: readonly string[];
+  /** diff_ids of the layers removed. */
+  readonly layersRemoved: readonly string[];
+}
+
+export interface ImageStoreOptions {
+  readonly root: string;
+  /** Defaults for every pull: insecure registries, credentials, timeouts, retries. */
+  readonly registry?: RegistryClientOptions;
+  /** Layers downloaded and unpacked at once (Docker's max-concurrent-downloads is 3). */
+  readonly layerConcurrency?: number;
+  /** The platform pulls select by default. Default: this host's. */
+  readonly defaultPlatform?: Platform;
+}
+
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+const HEX = /^[a-f0-9]{64}$|^[a-f0-9]{128}$/;
+
+export class ImageStore {
+  readonly root: string;
+  private readonly imagesPath: string;
+  private readonly registryDefaults: RegistryClientOptions;
+  private readonly layerConcurrency: number;
+  private readonly defaultPlatform: Platform;
+  /** Serialises changes of images.json and gc. */
+  private lock: Promise<unknown> = Promise.resolve();
+  /** Blob downloads and layer unpacks in progress, shared by concurrent pulls; gc leaves them alone. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  /** Digests a pull in progress has fetched or will record: gc must not take them from under it. */
+  private readonly pins = new Map<string, number>();
+  private prepared: Promise<void> | undefined;
+
+  constructor(opts: ImageStoreOptions) {
+    this.root = opts.root;
+    this.imagesPath = join(opts.root, 'images.json');
+    this.registryDefaults = opts.registry ?? {};
+    this.layerConcurrency = Math.max(1, opts.layerConcurrency ?? 3);
+    this.defaultPlatform = opts.defaultPlatform ?? hostPlatform(process.platform, process.arch);
+  }
+
+  /** Pull `reference` (`busybox`, `busybox:1.36`, `localhost:5000/app@sha256:…`, `http://host:5000/app`). */
+  async pull(reference: string, opts: PullOptions = {}): Promise<ImageRecord> {
+    await this.prepare();
+    // One failed layer stops the others; the caller's signal stops everything.
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(opts.signal?.reason);
+    if (opts.signal?.aborted === true) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const pinned: string[] = [];
+    const pin = (...digests: string[]): void => {
+      for (const d of digests) {
+        pinned.push(d);
+        this.pins.set(d, (this.pins.get(d) ?? 0) + 1);
+      }
+    };
+    try {
+      return await this.pullPinned(reference, opts, controller, pin);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      for (const d of pinned) {
+        const n = (this.pins.get(d) ?? 1) - 1;
+        if (n <= 0) this.pins.delete(d);
+        else this.pins.set(d, n);
+      }
+    }
+  }
+
+  private async pullPinned(reference: string, opts: PullOptions, controller: AbortController, pin: (...digests: string[]) => void): Promise<ImageRecord> {
+    const signal = controller.signal;
+    const { ref, scheme } = parsePullReference(reference);
+    const shown = familiarString(ref);
+    const repo: RepositoryLocation = { domain: ref.domain, path: ref.path, ...(scheme === undefined ? {} : { scheme }) };
+    const client = new RegistryClient({
+      ...this.registryDefaults,
+      insecureRegistries: [...(this.registryDefaults.insecureRegistries ?? []), ...(opts.insecureRegistries ?? [])],
+      ...(opts.auth === undefined ? {} : { credentials: (domain: string) => (domain === ref.domain ? opts.auth : this.registryDefaults.credentials?.(domain)) }),
+    });
+    const explicitPlatform = opts.platform === undefined ? undefined : typeof opts.platform === 'string' ? parsePlatform(opts.platform, this.defaultPlatform) : normalizePlatform(opts.platform);
+    const want = explicitPlatform ?? this.defaultPlatform;
+
+    // 1. The manifest, through the index when the reference names one.
+    const top = await client.getManifest(repo, ref.digest ?? ref.tag!, signal);
+    const topDoc = parseManifestOrIndex(top.bytes, top.contentType, `manifest of ${shown}`);
+    let manifest: ImageManifest;
+    let manifestBytes = top.bytes;
+    let manifestDigest = top.digest;
+    let index: { digest: string; bytes: Buffer } | undefined;
+    if (topDoc.kind === 'index') {
+      index = { digest: top.digest, bytes: top.bytes };
+      const entries = topDoc.manifests.filter((d) => manifestKindOf(d.mediaType) === 'manifest');
+      const chosen = selectPlatform(want, entries.map((d) => d.platform));
+      if (chosen === undefined) throw new NotFound(`no matching manifest for ${formatPlatform(want)} in the manifest list entries`, { subject: shown });
+      const desc = entries[chosen]!;
+      const child = await client.getManifest(repo, desc.digest, signal);
+      if (child.bytes.length !== desc.size) throw new DataLoss(`manifest ${desc.digest} of ${shown} is ${child.bytes.length} bytes, the index says ${desc.size}`);
+      const childDoc = parseManifestOrIndex(child.bytes, child.contentType, `manifest ${desc.digest} of ${shown}`);
+      if (childDoc.kind !== 'manifest') throw new Unimplemented(`${shown}: an index inside an index is not supported`);
+      manifest = childDoc;
+      manifestBytes = child.bytes;
+      manifestDigest = child.digest;
+    } else {
+      manifest = topDoc;
+    }
+    if (!isImageConfig(manifest.config.mediaType)) {
+      throw new Unimplemented(`${shown} is not a container image: its config is ${manifest.config.mediaType}`);
+    }
+    for (const layer of manifest.layers) checkLayerType(layer, shown);
+    pin(manifestDigest, ...(index === undefined ? [] : [index.digest]), manifest.config.digest, ...manifest.layers.map((l) => l.digest));
+
+    // 2. The config: platform and diff_ids.
+    const configBytes = await this.smallBlob(client, repo, manifest.config, signal);
+    const config = parseImageConfig(configBytes, `config ${manifest.config.digest} of ${shown}`);
+    const platform = configPlatform(config);
+    if (index === undefined && explicitPlatform !== undefined && platformRank(explicitPlatform, platform) === undefined) {
+      // Docker's wording for `docker pull --platform` of a single-platform image.
+      throw new NotFound(`image with reference ${shown} was found but does not match the specified platform: wanted ${formatPlatform(explicitPlatform)}, actual: ${formatPlatform(platform)}`);
+    }
+    const diffIds = config.rootfs.diff_ids;
+    if (diffIds.length !== manifest.layers.length) {
+      throw new InvalidArgument(`${shown}: the manifest has ${manifest.layers.length} layers, the config ${diffIds.length} diff_ids`);
+    }
+    for (const d of diffIds) {
+      if (parseDigest(d, 'diff_id').algorithm !== 'sha256') throw new Unimplemented(`${shown}: diff_id ${d} is not sha256`);
+    }
+    pin(...diffIds);
+
+    // 3. Layers: download, verify, unpack, a few at a time.
+    const known = await this.knownDiffSizes();
+    const sizes = await mapLimit(
+      manifest.layers,
+      this.layerConcurrency,
+      (layer, i) => this.ensureLayer(client, repo, layer, diffIds[i]!, known, opts.onProgress, signal),
+      (e) => controller.abort(e),
+    );
+
+    // 4. Manifest (and index) blobs, then the record.
+    await this.storeSmallBlob(manifestDigest, manifestBytes);
+    if (index !== undefined) await this.storeSmallBlob(index.digest, index.bytes);
+    if (signal.aborted) throw abortReason(signal, `pulling ${shown}`);
+    const layers: ImageLayer[] = manifest.layers.map((l, i) => ({
+      digest: l.digest,
+      mediaType: l.mediaType,
+      sizeBytes: l.size,
+      diffId: diffIds[i]!,
+      ...(sizes[i] === undefined ? {} : { diffSizeBytes: sizes[i] }),
+    }));
+    return this.withLock(async () => {
+      const images = await readImagesFile(this.imagesPath);
+      const id = manifest.config.digest;
+      const repoName = repositoryName(ref);
+      const tag = ref.tag !== undefined && ref.digest === undefined ? `${repoName}:${ref.tag}` : undefined;
+      const repoDigest = `${repoName}@${index?.digest ?? manifestDigest}`;
+      // A tag or digest names one image: take it from whichever image had it.
+      const others = images
+        .filter((img) => img.id !== id)
+        .map((img) => ({ ...img, repoTags: img.repoTags.filter((t) => t !== tag), repoDigests: img.repoDigests.filter((d) => d !== repoDigest) }));
+      const previous = images.find((img) => img.id === id);
+      const record: ImageRecord = {
+        id,
+        configDigest: id,
+        manifestDigest,
+        manifestMediaType: manifest.mediaType,
+        ...(index === undefined ? {} : { indexDigest: index.digest }),
+        manifestDigests: unique([...(previous?.manifestDigests ?? []), manifestDigest, ...(index === undefined ? [] : [index.digest])]),
+        diffIds,
+        layers,
+        platform,
+        ...(config.created === undefined ? {} : { created: config.created }),
+        repoTags: unique([...(previous?.repoTags ?? []), ...(tag === undefined ? [] : [tag])]),
+        repoDigests: unique([...(previous?.repoDigests ?? []), repoDigest]),
+        pulledAt: new Date().toISOString(),
+        sizeBytes: layers.reduce((n, l) => n + (l.diffSizeBytes ?? 0), 0),
+      };
+      await writeImagesFile(this.imagesPath, [...others, record]);
+      return record;
+    });
+  }
+
+  async list(): Promise<ImageRecord[]> {
+    await this.prepare();
+    return readImagesFile(this.imagesPath);
+  }
+
+  /**
+   * Find an image by reference (`busybox:1.36`, `busybox@sha256:…`), by ID (`sha256:…`) or by a
+   * unique ID prefix, as `docker image inspect` does. NotFound says "No such image", like Docker.
+   */
+  async inspect(refOrId: string): Promise<ImageRecord> {
+    await this.prepare();
+    return resolveImage(await readImagesFile(this.imagesPath), refOrId).image;
+  }
+
+  /** The image's config (process defaults, history), read from its blob. */
+  async config(refOrId: string | ImageRecord): Promise<ImageConfig> {
+    const image = typeof refOrId === 'string' ? await this.inspect(refOrId) : refOrId;
+    const bytes = await readBlob(this.blobPath(image.configDigest));
+    return parseImageConfig(bytes, `config ${image.configDigest}`);
+  }
+
+  /** `docker tag SOURCE TARGET`: TARGET (default tag latest) now names SOURCE's image. */
+  async tag(source: string, target: string): Promise<void> {
+    await this.prepare();
+    const targetRef = withDefaultTag(parseNormalizedReference(target));
+    if (targetRef.digest !== undefined) throw new InvalidArgument(`refusing to create a tag with a digest reference: ${target}`);
+    const tagName = formatReference(targetRef);
+    await this.withLock(async () => {
+      const images = await readImagesFile(this.imagesPath);
+      const { image } = resolveImage(images, source);
+      await writeImagesFile(
+        this.imagesPath,
+        images.map((img) =>
+          img.id === image.id ? { ...img, repoTags: unique([...img.repoTags, tagName]) } : { ...img, repoTags: img.repoTags.filter((t) => t !== tagName) },
+        ),
+      );
+    });
+  }
+
+  /**
+   * `docker rmi REF`, with Docker's rules (daemon/images/image_delete.go): a name removes that
+   * reference, and the image too once nothing names it; an image a container uses keeps its last
+   * name unless forced; an ID removes the image with all its names if they are all of one
+   * repository. Unreferenced blobs and layers go with it (gc).
+   */
+  async remove(refOrId: string, opts: RemoveOptions = {}): Promise<RemoveResult> {
+    await this.prepare();
+    const force = opts.force ?? false;
+    const result = await this.withLock(async () => {
+      const images = await readImagesFile(this.imagesPath);
+      const { image, byId } = resolveImage(images, refOrId);
+      const untagged: string[] = [];
+      const deleted: string[] = [];
+      let current: ImageRecord = image;
+      const use = opts.isInUse?.(image.id);
+      if (!byId) {
+        const ref = withDefaultTag(parseNormalizedReference(refOrId));
+        const refs = [...image.repoTags, ...image.repoDigests];
+        if (!force && isSingleReference(refs) && use !== undefined) {
+          throw new Conflict(
+            `conflict: unable to remove repository reference "${refOrId}" (must force) - container ${shortId(use.containerId)} is using its referenced image ${shortId(image.id)}`,
+            { subject: refOrId },
+          );
+        }
+        const name = formatReference(ref);
+        current = { ...current, repoTags: current.repoTags.filter((t) => t !== name), repoDigests: current.repoDigests.filter((d) => d !== name) };
+        untagged.push(familiarString(ref));
+        // A tag removed and no tag of that repository left: its digest references go too.
+        const repoName = repositoryName(ref);
+        if (ref.digest === undefined && !current.repoTags.some((t) => t.startsWith(`${repoName}:`))) {
+          for (const d of current.repoDigests.filter((x) => x.startsWith(`${repoName}@`))) untagged.push(familiarString(parseNormalizedReference(d)));
+          current = { ...current, repoDigests: current.repoDigests.filter((x) => !x.startsWith(`${repoName}@`)) };
+        }
+        if (current.repoTags.length + current.repoDigests.length > 0 || use !== undefined) {
+          // Still named, or (forced) untagged but used by a container: the image stays, as in Docker.
+          await writeImagesFile(this.imagesPath, images.map((img) => (img.id === image.id ? current : img)));
+          return { untagged, deleted };
+        }
+      } else {
+        const refs = [...image.repoTags, ...image.repoDigests];
+        if (use !== undefined && use.running) {
+          throw new Conflict(`conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image is being used by running container ${shortId(use.containerId)}`, { subject: refOrId });
+        }
+        if (!force && use !== undefined) {
+          throw new Conflict(`conflict: unable to delete ${shortId(image.id)} (must be forced) - image is being used by stopped container ${shortId(use.containerId)}`, { subject: refOrId });
+        }
+        if (!force && !isSingleReference(refs)) {
+          throw new Conflict(`conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`, { subject: refOrId });
+        }
+        for (const r of refs) untagged.push(familiarString(parseNormalizedReference(r)));
+      }
+      deleted.push(image.id);
+      await writeImagesFile(this.imagesPath, images.filter((img) => img.id !== image.id));
+      return { untagged, deleted };
+    });
+    if (result.deleted.length === 0) return result;
+    const gc = await this.gc();
+    return { untagged: result.untagged, deleted: [...result.deleted, ...gc.layersRemoved] };
+  }
+
+  /** Remove blobs and layers no image refers to, and leftovers of interrupted pulls. */
+  async gc(): Promise<GcResult> {
+    await this.prepare();
+    return this.withLock(async () => {
+      const images = await readImagesFile(this.imagesPath);
+      const keepBlobs = new Set<string>();
+      const keepLayers = new Set<string>();
+      for (const img of images) {
+        keepBlobs.add(img.configDigest);
+        for (const l of img.layers) keepBlobs.add(l.digest);
+        for (const d of img.diffIds) keepLayers.add(parseDigest(d).hex);
+        for (const m of img.manifestDigests) {
+          keepBlobs.add(m);
+          // Blobs of other manifests of the same image (a Docker and an OCI push of it).
+          try {
+            const doc = parseManifestOrIndex(await readBlob(this.blobPath(m)), undefined);
+            if (doc.kind === 'manifest') for (const l of [doc.config, ...doc.layers]) keepBlobs.add(l.digest);
+          } catch {
+            // A missing or unreadable manifest keeps nothing more.
+          }
+        }
+      }
+      const busy = new Set([...this.inFlight.keys(), ...[...this.pins.keys()].flatMap((d) => [`blob:${d}`, `layer:${d}`])]);
+      const blobsRemoved: string[] = [];
+      for (const alg of await listDir(join(this.root, 'blobs'))) {
+        for (const hex of await listDir(join(this.root, 'blobs', alg))) {
+          const digest = `${alg}:${hex}`;
+          if (!HEX.test(hex) || keepBlobs.has(digest) || busy.has(`blob:${digest}`)) continue;
+          await rm(join(this.root, 'blobs', alg, hex), { force: true });
+          blobsRemoved.push(digest);
+        }
+      }
+      const layersRemoved: string[] = [];
+      for (const hex of await listDir(join(this.root, 'layers'))) {
+        if (!HEX.test(hex) || keepLayers.has(hex) || busy.has(`layer:sha256:${hex}`)) continue;
+        await rm(join(this.root, 'layers', hex), { recursive: true, force: true });
+        layersRemoved.push(`sha256:${hex}`);
+      }
+      for (const dir of ['ingest', 'tmp']) {
+        for (const name of await listDir(join(this.root, dir))) {
+          if ([...busy].some((k) => name.includes(k.slice(k.lastIndexOf(':') + 1)))) continue;
+          await rm(join(this.root, dir, name), { recursive: true, force: true });
+        }
+      }
+      return { blobsRemoved, layersRemoved };
+    });
+  }
+
+  /**
+   * The overlay lower dirs of an image, top layer first (the order of `lowerdir=`). A diff that
+   * appears twice is used once, at its highest position: the copy below adds nothing.
+   */
+  layerDirs(image: ImageRecord): string[] {
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (const diffId of [...image.diffIds].reverse()) {
+      if (seen.has(diffId)) continue;
+      seen.add(diffId);
+      out.push(this.layerPath(diffId));
+    }
+    return out;
+  }
+
+  blobPath(digest: string): string {
+    const { algorithm, hex } = parseDigest(digest, 'blob digest');
+    return join(this.root, 'blobs', algorithm, hex);
+  }
+
+  layerPath(diffId: string): string {
+    return join(this.root, 'layers', parseDigest(diffId, 'diff_id').hex);
+  }
+
+  private prepare(): Promise<void> {
+    this.prepared ??= (async () => {
+      for (const d of ['blobs/sha256', 'blobs/sha512', 'layers', 'ingest', 'tmp']) {
+        try {
+          await mkdir(join(this.root, d), { recursive: true, mode: 0o700 });
+        } catch (e) {
+          throw fromSystemError(e, join(this.root, d), 'creating the image store');
+        }
+      }
+    })();
+    const p = this.prepared;
+    p.catch(() => {
+      this.prepared = undefined;
+    });
+    return p;
+  }
+
+  private withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Run `fn` once per key at a time: a second caller waits for the first's result. */
+  private shared<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(key) as Promise<T> | undefined;
+    if (running !== undefined) return running;
+    const p = fn().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, p);
+    return p;
+  }
+
+  private async knownDiffSizes(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const img of await readImagesFile(this.imagesPath)) for (const l of img.layers) if (l.diffSizeBytes !== undefined) out.set(l.diffId, l.diffSizeBytes);
+    return out;
+  }
+
+  /** A config (or other small blob) from the store, else from the registry, then stored. */
+  private async smallBlob(client: RegistryClient, repo: RepositoryLocation, desc: Descriptor, signal: AbortSignal): Promise<Buffer> {
+    const path = this.blobPath(desc.digest);
+    if (await exists(path)) return readBlob(path);
+    const bytes = await client.getBlob(repo, desc, MAX_CONFIG_BYTES, signal);
+    await this.storeSmallBlob(desc.digest, bytes);
+    return bytes;
+  }
+
+  private async storeSmallBlob(digest: string, bytes: Uint8Array): Promise<void> {
+    const path = this.blobPath(digest);
+    if (await exists(path)) return;
+    await writeFileAtomically(path, bytes, { mode: 0o644 });
+  }
+
+  /** The layer's diff unpacked under layers/, downloading its blob first if needed; returns its content size if known. */
+  private async ensureLayer(
+    client: RegistryClient,
+    repo: RepositoryLocation,
+    desc: Descriptor,
+    diffId: string,
+    known: ReadonlyMap<string, number>,
+    onProgress: ((p: PullProgress) => void) | undefined,
+    signal: AbortSignal,
+  ): Promise<number | undefined> {
+    const id = shortId(desc.digest);
+    const report = (status: LayerStatus, currentBytes?: number, totalBytes?: number): void =>
+      onProgress?.({ id, digest: desc.digest, status, ...(currentBytes === undefined ? {} : { currentBytes }), ...(totalBytes === undefined ? {} : { totalBytes }) });
+    const layerDir = this.layerPath(diffId);
+    if (await exists(layerDir)) {
+      report('Already exists');
+      return known.get(diffId);
+    }
+    for (;;) {
+      try {
+        return await this.shared(`layer:${diffId}`, () => this.fetchAndUnpack(client, repo, desc, diffId, known, report, signal));
+      } catch (e) {
+        // Shared with a pull that was cancelled: this one was not, so it does the work itself.
+        if (e instanceof Cancelled && !signal.aborted) continue;
+        throw e;
+      }
+    }
+  }
+
+  private async fetchAndUnpack(
+    client: RegistryClient,
+    repo: RepositoryLocation,
+    desc: Descriptor,
+    diffId: string,
+    known: ReadonlyMap<string, number>,
+    report: (status: LayerStatus, current?: number, total?: number) => void,
+    signal: AbortSignal,
+  ): Promise<number | undefined> {
+    if (await exists(this.layerPath(diffId))) {
+      report('Already exists');
+      return known.get(diffId);
+    }
+    if (!(await exists(this.blobPath(desc.digest)))) {
+      report('Waiting');
+      await this.shared(`blob:${desc.digest}`, () => this.downloadLayerBlob(client, repo, desc, report, signal));
+    } else {
+      report('Download complete');
+    }
+    return this.unpack(desc, diffId, report, signal);
+  }
+
+  private async downloadLayerBlob(
+    client: RegistryClient,
+    repo: RepositoryLocation,
+    desc: Descriptor,
+    report: (status: LayerStatus, current?: number, total?: number) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { algorithm, hex } = parseDigest(desc.digest, 'layer digest');
+    const partial = join(this.root, 'ingest', `${algorithm}-${hex}.partial`);
+    let lastReport = 0;
+    await client.downloadBlob(repo, desc, partial, {
+      signal,
+      onProgress: (current, total) => {
+        // About every 512 KiB, and the last byte: enough for a progress bar, not a flood.
+        if (current - lastReport >= 512 * 1024 || current === total) {
+          lastReport = current;
+          report('Downloading', current, total);
+        }
+      },
+    });
+    report('Verifying Checksum');
+    const target = this.blobPath(desc.digest);
+    try {
+      await rename(partial, target);
+      await syncDir(join(this.root, 'blobs', algorithm));
+    } catch (e) {
+      throw fromSystemError(e, target, 'storing a layer blob');
+    }
+    report('Download complete');
+  }
+
+  /**
+   * Unpack the blob of `desc` into tmp/, check that the uncompressed stream is `diffId`, then
+   * rename it into layers/. A refused or failed layer leaves nothing behind.
+   */
+  private async unpack(desc: Descriptor, diffId: string, report: (status: LayerStatus, current?: number, total?: number) => void, signal: AbortSignal): Promise<number> {
+    const what = `layer ${desc.digest}`;
+    const blob = this.blobPath(desc.digest);
+    const { hex } = parseDigest(diffId, 'diff_id');
+    const temp = join(this.root, 'tmp', `unpack-${hex}-${randomBytes(4).toString('hex')}`);
+    try {
+      await mkdir(temp, { mode: 0o700 });
+    } catch (e) {
+      throw fromSystemError(e, temp, 'creating a temporary layer directory');
+    }
+    try {
+      report('Extracting', 0, desc.size);
+      const hash = digester('sha256');
+      const source = await decompressed(blob, what);
+      const counted = countAndHash(source.stream, hash, (compressedRead) => report('Extracting', compressedRead, desc.size), source.compressedBytes);
+      const stats = await unpackLayer(readTarStream(counted, { what }), temp, { what, signal });
+      const got = `sha256:${hash.digest('hex')}`;
+      if (got !== diffId) {
+        throw new DataLoss(`${what}: the uncompressed layer is ${got}, the image config says its diff_id is ${diffId}`);
+      }
+      // The unpacked files reach the disk before the layer gets its real name (syncfs via sync -f).
+      await runTool('sync', ['-f', temp], { signal, debianPackage: 'coreutils' });
+      const target = this.layerPath(diffId);
+      try {
+        await rename(temp, target);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // Another process unpacked the same diff first: its copy is as good as ours.
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw fromSystemError(e, target, 'storing an unpacked layer');
+        await rm(temp, { recursive: true, force: true });
+      }
+      await syncDir(join(this.root, 'layers'));
+      report('Pull complete');
+      return stats.contentBytes;
+    } catch (e) {
+      await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+}
+
+/** `http://host:5000/app:1` -> the reference and the scheme the user asked for. */
+function parsePullReference(text: string): { ref: ImageReference; scheme: 'http' | 'https' | undefined } {
+  const m = /^(https?):\/\/(.*)$/i.exec(text.trim());
+  const scheme = m === null ? undefined : (m[1]!.toLowerCase() as 'http' | 'https');
+  const rest = m === null ? text.trim() : m[2]!;
+  if (scheme !== undefined && !rest.includes('/')) throw new InvalidArgument(`${text}: a reference with a scheme must name a repository on that host`);
+  return { ref: withDefaultTag(parseNormalizedReference(rest)), scheme };
+}
+
+function checkLayerType(layer: Descriptor, shown: string): void {
+  const t = layerMediaType(layer.mediaType);
+  if (t === undefined) throw new Unimplemented(`${shown}: layer ${layer.digest} has the media type ${layer.mediaType}, which is not a layer type we can unpack`);
+  if (t.nonDistributable) throw new Unimplemented(`${shown}: layer ${layer.digest} is a non-distributable (foreign) layer; they are not supported`);
+  if (t.compression === 'zstd') throw new Unimplemented(`${shown}: layer ${layer.digest} is zstd-compressed, which is not supported yet (gzip and uncompressed layers are)`);
+}
+
+/** The tar stream of a layer blob: gzip detected by its magic bytes, as Docker's DecompressStream does. */
+async function decompressed(blob: string, what: string): Promise<{ stream: AsyncIterable<Buffer>; compressedBytes: () => number }> {
+  let head: Buffer;
+  try {
+    const h = await open(blob, 'r');
+    try {
+      head = Buffer.alloc(4);
+      await h.read(head, 0, 4, 0);
+    } finally {
+      await h.close();
+    }
+  } catch (e) {
+    throw fromSystemError(e, blob, `${what}: reading the blob`);
+  }
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
+    throw new Unimplemented(`${what} is zstd-compressed, which is not supported yet`);
+  }
+  const file = createReadStream(blob, { highWaterMark: 1024 * 1024 });
+  let read = 0;
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const c of file as AsyncIterable<Buffer>) {
+      read += c.length;
+      yield c;
+    }
+  }
+  const gzip = head[0] === 0x1f && head[1] === 0x8b;
+  const stream: AsyncIterable<Buffer> = gzip ? (pipeline(Readable.from(counted()), createGunzip({ chunkSize: 256 * 1024 }), () => undefined) as AsyncIterable<Buffer>) : counted();
+  return {
+    stream: translateErrors(stream, blob, what),
+    compressedBytes: () => read,
+  };
+}
+
+async function* translateErrors(stream: AsyncIterable<Buffer>, blob: string, what: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of stream) yield chunk;
+  } catch (e) {
+    if (e instanceof AtomicError) throw e;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('Z_')) throw new DataLoss(`${what}: the gzip stream is corrupt (${(e as Error).message})`, { cause: e });
+    throw fromSystemError(e, blob, `${what}: reading the blob`);
+  }
+}
+
+/** Pass the stream through, hashing it (the diff_id) and reporting progress about every 4 MiB read. */
+async function* countAndHash(stream: AsyncIterable<Buffer>, hash: ReturnType<typeof digester>, progress: (compressedRead: number) => void, compressedBytes: () => number): AsyncGenerator<Buffer> {
+  let lastReport = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk);
+    const read = compressedBytes();
+    if (read - lastReport >= 4 * 1024 * 1024) {
+      lastReport = read;
+      progress(read);
+    }
+    yield chunk;
+  }
+}
+
+interface Resolved {
+  readonly image: ImageRecord;
+  /** Named by ID (or ID prefix), not by a reference. */
+  readonly byId: boolean;
+}
+
+/** Docker's lookup order (daemon/images GetImage): full ID, reference, then unique ID prefix. */
+function resolveImage(images: readonly ImageRecord[], text: string): Resolved {
+  const notFound = (): NotFound => new NotFound(`No such image: ${text}`, { subject: text });
+  const full = /^sha256:[a-f0-9]{64}$/.test(text) ? text : /^[a-f0-9]{64}$/.test(text) ? `sha256:${text}` : undefined;
+  if (full !== undefined) {
+    const img = images.find((i) => i.id === full);
+    if (img !== undefined) return { image: img, byId: true };
+    throw notFound();
+  }
+  let ref: ImageReference | undefined;
+  try {
+    ref = withDefaultTag(parseNormalizedReference(text));
+  } catch {
+    ref = undefined;
+  }
+  if (ref !== undefined) {
+    const name = formatReference(ref);
+    const img = ref.digest !== undefined ? images.find((i) => i.repoDigests.includes(`${repositoryName(ref!)}@${ref!.digest}`)) : images.find((i) => i.repoTags.includes(name));
+    if (img !== undefined) return { image: img, byId: false };
+  }
+  const prefix = /^(sha256:)?([a-f0-9]{1,63})$/.exec(text)?.[2];
+  if (prefix !== undefined) {
+    const matches = images.filter((i) => i.id.startsWith(`sha256:${prefix}`));
+    if (matches.length === 1) return { image: matches[0]!, byId: true };
+    if (matches.length > 1) throw new InvalidArgument(`${text}: more than one image ID starts with it`, { subject: text });
+  }
+  throw notFound();
+}
+
+/**
+ * Docker's isSingleReference: at most one tag, and all references of one repository (a tag and
+ * the digests it was pulled by count as one name).
+ */
+function isSingleReference(refs: readonly string[]): boolean {
+  const tags = refs.filter((r) => !r.includes('@'));
+  if (tags.length > 1) return false;
+  const repos = new Set(refs.map((r) => (r.includes('@') ? r.slice(0, r.indexOf('@')) : r.slice(0, r.lastIndexOf(':')))));
+  return repos.size <= 1;
+}
+
+/** fn over items, `limit` at a time; the first failure stops new work, is reported to onFailure and thrown. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, onFailure: (e: unknown) => void): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  let failed: unknown;
+  const worker = async (): Promise<void> => {
+    while (failed === undefined && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!, i);
+      } catch (e) {
+        if (failed === undefined) {
+          failed = e;
+          onFailure(e);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed !== undefined) throw failed;
+  return results;
+}
+
+function unique<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw fromSystemError(e, path, 'checking the image store');
+  }
+}
+
+async function readBlob(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw fromSystemError(e, path, 'reading a blob of the image store');
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw fromSystemError(e, dir, 'listing the image store');
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
