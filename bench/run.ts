@@ -1,5 +1,5 @@
 // Benchmarks against the peer tools, same inputs, same run; medians of several runs.
-//   node dist/bench/run.js [iso|seed|provision|host|all] [--runs N] [--tree-mb N]
+//   node dist/bench/run.js [iso|seed|provision|host|logs|all] [--runs N] [--tree-mb N] [--lines N]
 // Results: bench/results/latest.json (and printed). See README "Benchmarks".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { tmpdir, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeMixedTree } from './mixed-tree.js';
+import { benchContainerLogs } from './container-logs.js';
 import { makeBusyboxRoot } from '../test/fixtures/busybox-root.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -195,6 +196,7 @@ runcmd:
     }, runs));
   }
   if (which === 'host' || which === 'all') results.push(...(await benchHost(work, opt('runs', 7))));
+  if (which === 'logs' || which === 'all') results.push(...(await benchContainerLogs(work, opt('runs', 5), opt('lines', 1_000_000))));
 } finally {
   spawnSync('chattr', ['-R', '-i', work], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
