@@ -99,7 +99,15 @@ export interface HostConfig {
   readonly Sysctls?: Readonly<Record<string, string>>;
   readonly CgroupnsMode?: 'private' | 'host' | '';
   readonly NetworkMode?: string;
+  /** `-p`: "80/tcp" -> host bindings; HostPort "" = any free port (Engine API PortMap). */
+  readonly PortBindings?: Readonly<Record<string, readonly PortBinding[]>>;
   readonly RestartPolicy?: RestartPolicy;
+}
+
+/** Engine API PortBinding. */
+export interface PortBinding {
+  readonly HostIp?: string;
+  readonly HostPort?: string;
 }
 
 /** A container after the image config was applied: everything the runtime layer needs. */
