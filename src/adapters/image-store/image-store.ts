@@ -333,7 +333,10 @@ export class ImageStore {
           current = { ...current, repoDigests: current.repoDigests.filter((x) => !x.startsWith(`${repoName}@`)) };
         }
         if (current.repoTags.length + current.repoDigests.length > 0 || use !== undefined) {
-          // Still named, or (forced) untagged but used by a container: the image stays, as in Docker.
+          // Still named, or (forced) untagged but used by a container: the image stays. Docker
+          // (image_delete.go, imageDeleteHelper with quiet) keeps it only for a running container
+          // and deletes a stopped one's image, whose layers its container still holds; here the
+          // container starts from the image's layer dirs, so the image stays for it too.
           await writeImagesFile(this.imagesPath, images.map((img) => (img.id === image.id ? current : img)));
           return { untagged, deleted };
         }
@@ -342,11 +345,12 @@ export class ImageStore {
         if (use !== undefined && use.running) {
           throw new Conflict(`conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image is being used by running container ${shortId(use.containerId)}`, { subject: refOrId });
         }
-        if (!force && use !== undefined) {
-          throw new Conflict(`conflict: unable to delete ${shortId(image.id)} (must be forced) - image is being used by stopped container ${shortId(use.containerId)}`, { subject: refOrId });
-        }
+        // Docker checks the references before stopped containers (checkImageDeleteConflict).
         if (!force && !isSingleReference(refs)) {
           throw new Conflict(`conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`, { subject: refOrId });
+        }
+        if (!force && use !== undefined) {
+          throw new Conflict(`conflict: unable to delete ${shortId(image.id)} (must be forced) - image is being used by stopped container ${shortId(use.containerId)}`, { subject: refOrId });
         }
         for (const r of refs) untagged.push(familiarString(parseNormalizedReference(r)));
       }
@@ -532,7 +536,26 @@ export class ImageStore {
     } else {
       report('Download complete');
     }
-    return this.unpack(desc, diffId, report, signal);
+    try {
+      return await this.unpack(desc, diffId, report, signal);
+    } catch (e) {
+      if (e instanceof InvalidArgument || e instanceof DataLoss) await this.dropRefusedBlob(desc.digest);
+      throw e;
+    }
+  }
+
+  /**
+   * A layer refused for its content (an unsafe entry, a corrupt stream, a diff_id that does not
+   * match) would be refused again: its blob is not kept, unless a recorded image or another pull
+   * in progress has it.
+   */
+  private async dropRefusedBlob(digest: string): Promise<void> {
+    await this.withLock(async () => {
+      if ((this.pins.get(digest) ?? 0) > 1) return;
+      const images = await readImagesFile(this.imagesPath);
+      if (images.some((img) => img.layers.some((l) => l.digest === digest))) return;
+      await rm(this.blobPath(digest), { force: true });
+    }).catch(() => undefined);
   }
 
   private async downloadLayerBlob(

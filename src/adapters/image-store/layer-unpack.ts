@@ -37,7 +37,7 @@ export interface UnpackStats {
   readonly opaqueDirs: number;
   /** Device nodes left out because creating them is not permitted here. */
   readonly devicesSkipped: number;
-  /** Extended attributes left out: SELinux labels (they belong to the host's policy). */
+  /** Extended attributes left out: SELinux labels (they belong to the host's policy), user.* ones on symlinks and nodes (the kernel has none there). */
   readonly xattrsSkipped: number;
 }
 
@@ -248,11 +248,21 @@ class Unpacker {
   }
 
   private collectXattrs(key: string, e: TarStreamEntry, at: string): void {
+    const kind = this.created.get(key);
     for (const [name, value] of e.xattrs) {
       // overlayfs reads its own xattrs (opaque, redirect, metacopy, origin) from lower layers: a
       // layer that sets them could redirect lookups anywhere in the stack.
       if (/^(trusted|user)\.overlay\./.test(name)) throw new InvalidArgument(`${at}: entry ${JSON.stringify(e.path)} sets the overlayfs attribute ${name}`);
+      // Names are C strings: setfattr would cut `security.selinux\0x` at the NUL and set the label
+      // that the check below means to leave out.
+      if (name.includes('\0')) throw new InvalidArgument(`${at}: entry ${JSON.stringify(e.path)} has an extended attribute name with a NUL byte: ${JSON.stringify(name)}`);
       if (name === 'security.selinux') {
+        this.stats.xattrsSkipped++;
+        continue;
+      }
+      // xattr(7): user.* attributes exist only on regular files and directories; the kernel
+      // refuses them on symlinks and device nodes (EPERM), and Docker skips what it cannot set.
+      if (name.startsWith('user.') && kind !== 'file' && kind !== 'dir') {
         this.stats.xattrsSkipped++;
         continue;
       }

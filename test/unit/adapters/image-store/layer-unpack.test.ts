@@ -148,3 +148,25 @@ test('duplicate entries: the later one wins, a directory keeps its children', as
   assert.ok(lstatSync(join(root, 'x')).isDirectory(), 'the directory replaced the symlink');
   assert.equal(readFileSync(join(root, 'x/inside'), 'utf8'), 'ok');
 });
+
+test('xattrs: a name with NUL is refused (it would be cut to security.selinux); user.* on a symlink or node is skipped', async (t) => {
+  const root = tempDir(t);
+  await assert.rejects(
+    unpack([{ path: 'f', data: 'x', pax: { 'SCHILY.xattr.security.selinux\0x': 'system_u:object_r:shadow_t:s0' } }], root),
+    (e: unknown) => e instanceof InvalidArgument && /"f" has an extended attribute name with a NUL byte/.test(e.message),
+  );
+  const ok = tempDir(t);
+  const stats = await unpack(
+    [
+      { path: 'f', data: 'x', pax: { 'SCHILY.xattr.user.kept': 'yes' } },
+      { path: 'l', type: 'symlink', linkPath: 'f', pax: { 'SCHILY.xattr.user.dropped': 'no' } },
+      { path: 'p', type: 'fifo', pax: { 'SCHILY.xattr.user.dropped': 'no' } },
+      { path: 'h', type: 'hardlink', linkPath: 'f', pax: { 'SCHILY.xattr.user.via-link': 'yes' } },
+    ],
+    ok,
+  );
+  assert.equal(stats.xattrsSkipped, 2);
+  assert.equal(xattr(join(ok, 'f'), 'user.kept'), 'yes');
+  assert.equal(xattr(join(ok, 'f'), 'user.via-link'), 'yes', 'a hard link entry sets attributes on the shared inode');
+  assert.ok(lstatSync(join(ok, 'l')).isSymbolicLink());
+});
