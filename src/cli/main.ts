@@ -10,6 +10,11 @@ const program = new Command('atomic')
   .description('atomic-host toolkit: seed media, ISO images, cloud-config validation')
   .version(VERSION, '--version', 'print the version and exit')
   .option('--debug', 'print error causes and stack traces')
+  // -H before the command is rewritten to --host by main() (`seed create -H` is the hostname).
+  .option('--host <url>', '-H, --host: the agent: unix:///PATH or tcp://HOST:PORT (default: $ATOMIC_HOST, else unix:///run/atomic/atomic.sock)')
+  .option('--tls-ca <file>', 'for a tcp:// agent: CA of its certificate (mutual TLS)')
+  .option('--tls-cert <file>', 'for a tcp:// agent: our client certificate')
+  .option('--tls-key <file>', 'for a tcp:// agent: its private key')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
@@ -174,9 +179,90 @@ host
   .requiredOption('--os <name>', 'the stateroot')
   .action(async (opts) => (await import('./commands/host-init.js')).run(opts));
 
+// --- talking to the agent: images, volumes, version, info ----------------------------------
+// Each gets the global options (--host, TLS files) through optsWithGlobals(); `-H` also works
+// after the command name.
+const agentCmd = (parent: Command, name: string, description: string): Command =>
+  parent.command(name).description(description).option('-H, --host <url>', 'the agent (see atomic --help)');
+const withGlobals = (cmd: Command): Record<string, unknown> => cmd.optsWithGlobals();
+agentCmd(program, 'pull', 'pull an image from a registry into the agent\'s image store')
+  .argument('<reference>', 'NAME[:TAG|@DIGEST], e.g. busybox:1.36 or 127.0.0.1:5000/app:1')
+  .option('--platform <os/arch[/variant]>', 'pull this platform of a multi-platform image')
+  .option('-q, --quiet', 'print only the image reference')
+  .option('--json', 'print the reference, image ID and digest as JSON')
+  .action(async (ref: string, _o, cmd: Command) => (await import('./commands/pull.js')).run(ref, withGlobals(cmd)));
+agentCmd(program, 'images', 'list images (REPOSITORY TAG IMAGE ID CREATED SIZE)')
+  .argument('[repository]', 'only images matching REPOSITORY[:TAG] (globs allowed)')
+  .option('-a, --all', 'show all images (there are no intermediate images; accepted for docker compatibility)')
+  .option('-q, --quiet', 'print only image IDs')
+  .option('--digests', 'show digests')
+  .option('--no-trunc', 'show full image IDs')
+  .option('-f, --filter <key=value>', 'dangling=true|false, reference=PATTERN, label=K[=V], before=IMAGE, since=IMAGE (repeatable)', collect)
+  .option('--format <format>', 'json or table')
+  .option('--json', 'print the API\'s image summaries as JSON')
+  .action(async (repo: string | undefined, _o, cmd: Command) => (await import('./commands/images.js')).run(repo, withGlobals(cmd)));
+agentCmd(program, 'rmi', 'remove images (untag; delete when no name is left)')
+  .argument('<image...>', 'names or IDs')
+  .option('-f, --force', 'remove all names of an image given by ID, or one a stopped container uses')
+  .option('--json', 'print what was untagged and deleted as JSON')
+  .action(async (names: string[], _o, cmd: Command) => (await import('./commands/rmi.js')).run(names, withGlobals(cmd)));
+agentCmd(program, 'tag', 'make TARGET name the image SOURCE names')
+  .argument('<source>', 'image name or ID')
+  .argument('<target>', 'NAME[:TAG] (default tag latest)')
+  .action(async (source: string, target: string, _o, cmd: Command) => (await import('./commands/tag.js')).run(source, target, withGlobals(cmd)));
+agentCmd(program, 'version', 'show the client\'s and the agent\'s versions')
+  .option('--format <format>', 'json or table')
+  .option('--json', 'print as JSON')
+  .action(async (_o, cmd: Command) => (await import('./commands/version.js')).run(withGlobals(cmd)));
+agentCmd(program, 'info', 'show what the agent says about itself')
+  .option('--format <format>', 'json or table')
+  .option('--json', 'print as JSON')
+  .action(async (_o, cmd: Command) => (await import('./commands/info.js')).run(withGlobals(cmd)));
+const volume = program.command('volume').description('named volumes: create, ls, inspect, rm, prune');
+agentCmd(volume, 'create', 'create a volume and print its name')
+  .argument('[name]', 'volume name, [a-zA-Z0-9][a-zA-Z0-9_.-]+ (default: random)')
+  .option('-d, --driver <driver>', 'volume driver (only local)', 'local')
+  .option('--label <key=value>', 'set a label (repeatable)', collect)
+  .option('-o, --opt <key=value>', 'driver option: type, device, o (repeatable)', collect)
+  .option('--format <format>', 'json or table')
+  .option('--json', 'print the volume as JSON')
+  .action(async (name: string | undefined, _o, cmd: Command) => (await import('./commands/volume-create.js')).run(name, withGlobals(cmd)));
+agentCmd(volume, 'ls', 'list volumes (DRIVER VOLUME NAME)')
+  .option('-q, --quiet', 'print only names')
+  .option('-f, --filter <key=value>', 'dangling=true|false, name=X, label=K[=V], driver=D (repeatable)', collect)
+  .option('--format <format>', 'json or table')
+  .option('--json', 'print the volumes as JSON')
+  .action(async (_o, cmd: Command) => (await import('./commands/volume-ls.js')).run(withGlobals(cmd)));
+agentCmd(volume, 'inspect', 'print volumes as JSON')
+  .argument('<name...>')
+  .action(async (names: string[], _o, cmd: Command) => (await import('./commands/volume-inspect.js')).run(names, withGlobals(cmd)));
+agentCmd(volume, 'rm', 'remove volumes and their data (refused while a container uses one)')
+  .argument('<name...>')
+  .option('-f, --force', 'no error for volumes that do not exist')
+  .action(async (names: string[], _o, cmd: Command) => (await import('./commands/volume-rm.js')).run(names, withGlobals(cmd)));
+agentCmd(volume, 'prune', 'remove volumes no container uses (anonymous ones; all with -a)')
+  .option('-a, --all', 'also named volumes')
+  .option('-f, --force', 'do not ask (required when not on a terminal)')
+  .option('--filter <key=value>', 'label=K[=V] or label!=K[=V] (repeatable)', collect)
+  .option('--json', 'print what was removed as JSON')
+  .action(async (_o, cmd: Command) => (await import('./commands/volume-prune.js')).run(withGlobals(cmd)));
+
+/** docker's `-H URL` before the command means --host; later a command's own -H takes it. */
+function hostFlagFirst(argv: readonly string[]): string[] {
+  const out = [...argv];
+  for (let i = 2; i < out.length; i++) {
+    const a = out[i]!;
+    if (!a.startsWith('-') || a === '--') break;
+    if (a === '-H') out[i] = '--host';
+    else if (a.startsWith('-H')) out[i] = `--host=${a.slice(2).replace(/^=/, '')}`;
+    else if (!a.includes('=') && ['--host', '--tls-ca', '--tls-cert', '--tls-key'].includes(a)) i++;
+  }
+  return out;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   try {
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(hostFlagFirst(argv));
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -2,7 +2,7 @@
 //             [--tcp HOST:PORT --tls-cert F --tls-key F --tls-ca F] [--insecure-tcp HOST:PORT]
 // The long-running agent: serves the Docker-compatible Engine API until SIGTERM/SIGINT.
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidArgument, fromSystemError, isAtomicError } from '../../lib/errors.js';
 import type { LogLevel } from '../log-levels.js';
@@ -59,11 +59,15 @@ export async function run(args: readonly string[], level: LogLevel): Promise<num
     process.stdout.write(USAGE);
     return 0;
   }
-  const [{ createLogger }, { Router }, { startApiServer }, { systemRoutes }] = await Promise.all([
+  const [{ createLogger }, { Router }, { startApiServer }, { systemRoutes }, { imageRoutes }, { volumeRoutes }, { ImageStore }, { VolumeStore }] = await Promise.all([
     import('../logger.js'),
     import('../api/router.js'),
     import('../api/server.js'),
     import('../api/compat/system.js'),
+    import('../api/compat/images.js'),
+    import('../api/compat/volumes.js'),
+    import('../../adapters/image-store/image-store.js'),
+    import('../../adapters/volume-store/volume-store.js'),
   ]);
   const log = createLogger({ level });
   try {
@@ -74,13 +78,27 @@ export async function run(args: readonly string[], level: LogLevel): Promise<num
     if (v.tcp !== undefined && tlsFlags.length !== 3) throw new InvalidArgument('--tcp serves mutual TLS only: give --tls-cert, --tls-key and --tls-ca (or --insecure-tcp, deliberately)');
     if (v.tcp === undefined && tlsFlags.length > 0) throw new InvalidArgument(`--${tlsFlags[0]} goes with --tcp HOST:PORT`);
     const router = new Router();
+    const images = new ImageStore({ root: join(stateDir, 'images') });
+    // /info answers synchronously: the image count is kept here, refreshed whenever the image
+    // routes change the store.
+    let imageCount = 0;
+    const refreshImageCount = (): void => {
+      images.list().then((l) => (imageCount = l.length), (e: unknown) => log.warn({ err: e }, 'cannot count images'));
+    };
+    refreshImageCount();
     systemRoutes(router, {
       stateDir,
       runtimes: ['crun', 'runc'],
       defaultRuntime: runtime,
-      // The container engine is not composed into the agent yet: it has no containers or images.
-      counts: () => ({ containers: 0, running: 0, paused: 0, stopped: 0, images: 0 }),
+      // The container engine is not composed into the agent yet: it has no containers.
+      counts: () => ({ containers: 0, running: 0, paused: 0, stopped: 0, images: imageCount }),
     });
+    // The container engine is constructed here once it exists; until then nothing uses images or
+    // volumes. It gets `images` and `volumes`, and its answers go into the two hooks below
+    // (imageInUse for rmi/prune, usedBy for volume rm/prune/dangling).
+    const volumes = new VolumeStore({ root: join(stateDir, 'volumes'), usedBy: () => [] });
+    imageRoutes(router, images, { imageInUse: () => undefined, onChange: refreshImageCount });
+    volumeRoutes(router, volumes);
     const servers = [await startApiServer(router, { kind: 'unix', path: resolve((v.socket as string | undefined) ?? DEFAULT_SOCKET) }, log)];
     if (typeof v.tcp === 'string') {
       const read = async (flag: string): Promise<Buffer> => {

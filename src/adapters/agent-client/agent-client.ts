@@ -1,0 +1,215 @@
+// The CLI's client of the agent's Engine API. Like the docker CLI it pings first (HEAD /_ping)
+// and speaks min(our version, the server's Api-Version) on /vX.Y paths. Error answers
+// ({"message": ...}) become our error classes by HTTP status with the daemon's message;
+// JSON-stream answers (pull progress) are decoded line by line, and an in-band
+// {"errorDetail": {"code", "message"}} ends the stream as the same kind of error.
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { AtomicError, Cancelled, Unavailable, errorOfCode, type ErrorCode } from '../../lib/errors.js';
+import { formatEndpoint, type AgentEndpoint } from './agent-host.js';
+
+/** The API version this client speaks at most. */
+export const CLIENT_API_VERSION = '1.43';
+
+export interface AgentRequest {
+  readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
+  /** Sent as JSON. */
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+}
+
+export interface AgentResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** One message of a JSON stream (moby pkg/jsonmessage JSONMessage). */
+export interface JsonMessage {
+  readonly status?: string;
+  readonly id?: string;
+  readonly progress?: string;
+  readonly progressDetail?: { readonly current?: number; readonly total?: number };
+  readonly stream?: string;
+  readonly error?: string;
+  readonly errorDetail?: { readonly code?: number; readonly message?: string };
+  readonly aux?: unknown;
+}
+
+const STATUS_CODES: ReadonlyArray<readonly [number, ErrorCode]> = [
+  [400, 'InvalidArgument'],
+  [401, 'PermissionDenied'],
+  [403, 'PermissionDenied'],
+  [404, 'NotFound'],
+  [409, 'Conflict'],
+  [499, 'Cancelled'],
+  [501, 'Unimplemented'],
+  [503, 'Unavailable'],
+  [504, 'DeadlineExceeded'],
+  [507, 'ResourceExhausted'],
+];
+
+/** The error class for an HTTP status the agent answered with (the inverse of agent/api/http-errors.ts). */
+export function errorCodeForStatus(status: number): ErrorCode {
+  const hit = STATUS_CODES.find(([s]) => s === status);
+  if (hit !== undefined) return hit[1];
+  return status >= 400 && status < 500 ? 'InvalidArgument' : 'Internal';
+}
+
+/** The daemon's error as one of ours; the message is the daemon's, as `docker` shows it. */
+export function daemonError(status: number, body: Buffer | string): AtomicError {
+  const text = body.toString().trim();
+  let message = text;
+  try {
+    const doc = JSON.parse(text) as { message?: unknown };
+    if (typeof doc.message === 'string') message = doc.message;
+  } catch {
+    // Not JSON: a proxy or something else answered; show its text.
+  }
+  if (message === '') message = `the agent answered HTTP ${status}`;
+  return errorOfCode(errorCodeForStatus(status), message);
+}
+
+export class AgentClient {
+  readonly endpoint: AgentEndpoint;
+  private version: string | undefined;
+
+  constructor(endpoint: AgentEndpoint) {
+    this.endpoint = endpoint;
+  }
+
+  /** HEAD /_ping: the server's API version (what the docker CLI negotiates with). */
+  async ping(signal?: AbortSignal): Promise<{ apiVersion: string | undefined; osType: string | undefined }> {
+    const res = await this.send('HEAD', '/_ping', {}, signal);
+    await drain(res);
+    if ((res.statusCode ?? 0) >= 400) throw daemonError(res.statusCode ?? 0, '');
+    const v = header(res.headers, 'api-version');
+    return { apiVersion: v, osType: header(res.headers, 'ostype') };
+  }
+
+  /** The version used on /vX.Y paths: the lower of ours and the server's. */
+  async apiVersion(signal?: AbortSignal): Promise<string> {
+    if (this.version !== undefined) return this.version;
+    // A ping the server answers with an error (an old or minimal server) means: speak ours, as
+    // the docker CLI does; a connection failure is still an error.
+    const apiVersion = await this.ping(signal).then(
+      (p) => p.apiVersion,
+      (e: unknown) => {
+        if (e instanceof AtomicError && e.code !== 'Unavailable' && e.code !== 'Cancelled') return undefined;
+        throw e;
+      },
+    );
+    this.version = apiVersion !== undefined && /^\d+\.\d+$/.test(apiVersion) && compareVersions(apiVersion, CLIENT_API_VERSION) < 0 ? apiVersion : CLIENT_API_VERSION;
+    return this.version;
+  }
+
+  /** A request whose error answers throw; the body is read whole. */
+  async request(method: string, path: string, opts: AgentRequest = {}): Promise<AgentResponse> {
+    const res = await this.send(method, await this.versioned(path, opts), opts, opts.signal);
+    const body = await drain(res);
+    const status = res.statusCode ?? 0;
+    if (status >= 400) throw daemonError(status, body);
+    return { status, headers: res.headers, body };
+  }
+
+  async json<T>(method: string, path: string, opts: AgentRequest = {}): Promise<T> {
+    const r = await this.request(method, path, opts);
+    const text = r.body.toString('utf8');
+    if (text.trim() === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (e) {
+      throw errorOfCode('Internal', `the agent answered ${method} ${path} with something that is not JSON`, { cause: e });
+    }
+  }
+
+  /** A JSON-stream request: `onMessage` for each line; an in-band error throws after its line. */
+  async stream(method: string, path: string, onMessage: (m: JsonMessage) => void, opts: AgentRequest = {}): Promise<void> {
+    const res = await this.send(method, await this.versioned(path, opts), opts, opts.signal);
+    const status = res.statusCode ?? 0;
+    if (status >= 400) throw daemonError(status, await drain(res));
+    let buffered = '';
+    let failure: AtomicError | undefined;
+    const handle = (line: string): void => {
+      if (line.trim() === '' || failure !== undefined) return;
+      let m: JsonMessage;
+      try {
+        m = JSON.parse(line) as JsonMessage;
+      } catch (e) {
+        failure = errorOfCode('Internal', `the agent's ${path} stream has a line that is not JSON: ${JSON.stringify(line.slice(0, 80))}`, { cause: e });
+        return;
+      }
+      if (m.error !== undefined || m.errorDetail !== undefined) {
+        const message = m.errorDetail?.message ?? m.error ?? 'unknown error';
+        failure = errorOfCode(m.errorDetail?.code !== undefined ? errorCodeForStatus(m.errorDetail.code) : 'Internal', message);
+        return;
+      }
+      onMessage(m);
+    };
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        buffered += chunk.toString('utf8');
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          handle(buffered.slice(0, nl));
+          buffered = buffered.slice(nl + 1);
+        }
+      }
+    } catch (e) {
+      if (opts.signal?.aborted === true) throw new Cancelled(`${method} ${path}: cancelled`, { cause: e });
+      throw new Unavailable(`the connection to the agent at ${formatEndpoint(this.endpoint)} broke during ${method} ${path}`, { cause: e });
+    }
+    handle(buffered);
+    if (failure !== undefined) throw failure;
+  }
+
+  private async versioned(path: string, opts: AgentRequest): Promise<string> {
+    const v = await this.apiVersion(opts.signal);
+    const q = new URLSearchParams();
+    for (const [k, val] of Object.entries(opts.query ?? {})) if (val !== undefined) q.set(k, String(val));
+    const qs = q.toString();
+    return `/v${v}${path}${qs === '' ? '' : `?${qs}`}`;
+  }
+
+  private send(method: string, path: string, opts: AgentRequest, signal: AbortSignal | undefined): Promise<IncomingMessage> {
+    const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    const headers: Record<string, string | number> = { ...(opts.headers ?? {}), ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': body.length }) };
+    const e = this.endpoint;
+    const base: RequestOptions = { method, path, headers, ...(signal === undefined ? {} : { signal }) };
+    return new Promise((resolve, reject) => {
+      let req;
+      if (e.kind === 'unix') req = httpRequest({ ...base, socketPath: e.path, host: 'atomicd' }, resolve);
+      else if (e.tls === undefined) req = httpRequest({ ...base, host: e.host, port: e.port }, resolve);
+      else req = httpsRequest({ ...base, host: e.host, port: e.port, ca: e.tls.ca, cert: e.tls.cert, key: e.tls.key, minVersion: 'TLSv1.2' }, resolve);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (signal?.aborted === true) return reject(new Cancelled(`${method} ${path}: cancelled`, { cause: err }));
+        const where = formatEndpoint(e);
+        const why =
+          err.code === 'ENOENT' ? 'no socket there' :
+          err.code === 'ECONNREFUSED' ? 'connection refused' :
+          err.code === 'EACCES' ? 'permission denied (the socket is for root and its group)' :
+          err.message;
+        reject(new Unavailable(`cannot connect to the atomic agent at ${where}: ${why}. Is atomicd running?`, { cause: err }));
+      });
+      req.end(body);
+    });
+  }
+}
+
+function header(h: IncomingHttpHeaders, name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+async function drain(res: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+function compareVersions(a: string, b: string): number {
+  const [am, an] = a.split('.').map(Number) as [number, number];
+  const [bm, bn] = b.split('.').map(Number) as [number, number];
+  return am - bm || an - bn;
+}
