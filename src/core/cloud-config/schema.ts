@@ -15,6 +15,8 @@ import { isHostname, isHttpUrl } from './net-address.js';
 import type { Cursor, ObjectSchema, Schema } from './schema-validator.js';
 import { bool, describeNode, int, list, nul, obj, oneOf, str, validateNode, yaml11Hint, yamlTypeOf } from './schema-validator.js';
 import { entryOf, toPlain, type YamlNode } from './yaml-document.js';
+import { InvalidArgument } from '../../lib/errors.js';
+import { parsePortSpec } from '../containers/network-port-spec.js';
 
 const unsupported = (why = ''): Schema => ({ type: 'unsupported', message: `not applied by atomicd${why === '' ? '' : ` (${why})`}` });
 
@@ -327,62 +329,6 @@ function checkImage(node: YamlNode, at: Cursor): void {
   at.error(node, IMAGE_REFERENCE.test(lower) ? `${JSON.stringify(s)}: repository names must be lowercase` : `${JSON.stringify(s)} is not an image reference like registry.example:5000/name:tag or name@sha256:...`);
 }
 
-export interface PortMapping {
-  readonly hostIp?: string;
-  readonly hostPorts?: readonly [number, number];
-  readonly containerPorts: readonly [number, number];
-  readonly protocol: 'tcp' | 'udp' | 'sctp';
-}
-
-function portRange(text: string, allowZero: boolean): readonly [number, number] | undefined {
-  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
-  if (m === null) return undefined;
-  const a = Number(m[1]);
-  const b = m[2] === undefined ? a : Number(m[2]);
-  const min = allowZero ? 0 : 1;
-  return a >= min && b >= a && b <= 65535 ? [a, b] : undefined;
-}
-
-/** `docker run -p` syntax: [ip:][hostPort[-end]:]containerPort[-end][/proto]; ip may be [v6]. */
-export function parsePortMapping(spec: string): PortMapping | string {
-  let rest = spec;
-  let protocol: PortMapping['protocol'] = 'tcp';
-  const slash = rest.lastIndexOf('/');
-  if (slash >= 0) {
-    const p = rest.slice(slash + 1).toLowerCase();
-    if (p !== 'tcp' && p !== 'udp' && p !== 'sctp') return `protocol '${rest.slice(slash + 1)}' is not tcp, udp or sctp`;
-    protocol = p;
-    rest = rest.slice(0, slash);
-  }
-  let hostIp: string | undefined;
-  if (rest.startsWith('[')) {
-    const close = rest.indexOf(']:');
-    if (close < 0) return 'an IPv6 host address is written [address]:hostPort:containerPort';
-    hostIp = rest.slice(1, close);
-    rest = rest.slice(close + 2);
-    if (!rest.includes(':')) return 'a host address needs hostPort:containerPort after it';
-  }
-  const parts = rest.split(':');
-  if (parts.length > 3 || (hostIp !== undefined && parts.length !== 2)) return 'expected [ip:][hostPort:]containerPort[/protocol]';
-  if (parts.length === 3) hostIp = parts.shift();
-  const container = portRange(parts[parts.length - 1] ?? '', false);
-  if (container === undefined) return `container port '${parts[parts.length - 1] ?? ''}' is not a port or range in 1-65535`;
-  let hostPorts: readonly [number, number] | undefined;
-  if (parts.length === 2 && parts[0] !== '') {
-    hostPorts = portRange(parts[0] ?? '', false);
-    if (hostPorts === undefined) return `host port '${parts[0] ?? ''}' is not a port or range in 1-65535`;
-    const hostSpan = hostPorts[1] - hostPorts[0];
-    const containerSpan = container[1] - container[0];
-    if (containerSpan !== 0 && hostSpan !== containerSpan) return 'host and container port ranges differ in size';
-  }
-  if (hostIp !== undefined && hostIp !== '') {
-    const v4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/.test(hostIp);
-    const v6 = /^[0-9A-Fa-f:.]+$/.test(hostIp) && hostIp.includes(':');
-    if (!v4 && !v6) return `host address '${hostIp}' is not an IP address`;
-  }
-  return { ...(hostIp === undefined || hostIp === '' ? {} : { hostIp }), ...(hostPorts === undefined ? {} : { hostPorts }), containerPorts: container, protocol };
-}
-
 function checkPort(node: YamlNode, at: Cursor): void {
   if (node.kind !== 'scalar') return;
   if (typeof node.value === 'number') {
@@ -391,8 +337,23 @@ function checkPort(node: YamlNode, at: Cursor): void {
     return;
   }
   if (typeof node.value !== 'string') return;
-  const r = parsePortMapping(node.value);
-  if (typeof r === 'string') at.error(node, `${JSON.stringify(node.value)}: ${r}`);
+  try {
+    parsePortSpec(node.value);
+  } catch (e) {
+    if (!(e instanceof InvalidArgument)) throw e;
+    at.error(node, e.message);
+  }
+}
+
+/** The host ports a `-p` spec claims outright (not a pool to pick from), as "IP:PORT/PROTO" keys. */
+function claimedHostPorts(spec: string): string[] {
+  let bindings: ReturnType<typeof parsePortSpec>;
+  try {
+    bindings = parsePortSpec(spec);
+  } catch {
+    return [];
+  }
+  return bindings.filter((b) => /^\d+$/.test(b.binding.HostPort)).map((b) => `${b.binding.HostIp === '' ? '0.0.0.0' : b.binding.HostIp}:${b.binding.HostPort}/${b.port.split('/')[1] ?? 'tcp'}`);
 }
 
 const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -510,16 +471,13 @@ function checkContainers(node: YamlNode, at: Cursor): void {
     if (ports?.kind !== 'seq') return;
     ports.items.forEach((p, j) => {
       const spec = scalarString(p);
-      const r = spec === undefined ? undefined : parsePortMapping(spec);
-      if (r === undefined || typeof r === 'string' || r.hostPorts === undefined) return;
       // Bounded, so that a few '1-65535' ranges cannot make validation slow.
-      if (published.size + r.hostPorts[1] - r.hostPorts[0] > 1 << 18) return;
-      for (let port = r.hostPorts[0]; port <= r.hostPorts[1]; port++) {
-        const key = `${r.hostIp ?? '0.0.0.0'}:${port}/${r.protocol}`;
+      if (spec === undefined || published.size > 1 << 18) return;
+      for (const key of claimedHostPorts(spec)) {
         const owner = published.get(key);
         const here = `/containers/${i}/ports/${j}`;
         if (owner !== undefined) {
-          at.child(i).child('ports').child(j).error(p, `host port ${port}/${r.protocol} is already published by ${owner}`);
+          at.child(i).child('ports').child(j).error(p, `host port ${key.replace(/^0\.0\.0\.0:/, '')} is already published by ${owner}`);
           return;
         }
         published.set(key, here);

@@ -3,6 +3,7 @@
 // Config, and its HostConfig (Engine API ContainerCreate). `resolveContainerSpec` applies the image
 // config the way Docker's daemon does at create time (daemon/create.go: merge).
 import { InvalidArgument } from '../../lib/errors.js';
+import type { PortBinding } from './network-port-spec.js';
 
 /** OCI image-spec config.md `config` (the subset a runtime uses). */
 export interface ImageConfig {
@@ -100,15 +101,10 @@ export interface HostConfig {
   readonly CgroupnsMode?: 'private' | 'host' | '';
   readonly NetworkMode?: string;
   /** `-p`: "80/tcp" -> host bindings; HostPort "" = any free port (Engine API PortMap). */
-  readonly PortBindings?: Readonly<Record<string, readonly PortBinding[]>>;
+  readonly PortBindings?: Readonly<Record<string, readonly Partial<PortBinding>[] | null>>;
   readonly RestartPolicy?: RestartPolicy;
 }
 
-/** Engine API PortBinding. */
-export interface PortBinding {
-  readonly HostIp?: string;
-  readonly HostPort?: string;
-}
 
 /** A container after the image config was applied: everything the runtime layer needs. */
 export interface ContainerSpec {

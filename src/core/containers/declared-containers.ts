@@ -5,9 +5,10 @@
 // changed (compose does the same with com.docker.compose.config-hash).
 import { createHash } from 'node:crypto';
 import { InvalidArgument } from '../../lib/errors.js';
-import { memoryBytes, parsePortMapping } from '../cloud-config/schema.js';
+import { memoryBytes } from '../cloud-config/schema.js';
 import type { PlainValue } from '../cloud-config/yaml-document.js';
-import type { ContainerConfig, HostConfig, PortBinding, RestartPolicy } from './container-spec.js';
+import type { ContainerConfig, HostConfig, RestartPolicy } from './container-spec.js';
+import { parsePortSpecs, type ParsedPortSpecs } from './network-port-spec.js';
 
 /** Set on every container the reconciler creates: who manages it. */
 export const MANAGED_BY_LABEL = 'io.atomic.managed-by';
@@ -103,26 +104,18 @@ export function restartPolicy(v: PlainValue | undefined): RestartPolicy | undefi
   throw new InvalidArgument(`restart: ${JSON.stringify(s)} is not no, always, unless-stopped or on-failure[:N]`, { subject: 'restart' });
 }
 
-/** `-p` specs as ExposedPorts + PortBindings (ranges expand to one binding per port, as docker run does). */
-function ports(v: PlainValue | undefined, at: string): { exposed: Record<string, object>; bindings: Record<string, PortBinding[]> } {
-  const exposed: Record<string, object> = {};
-  const bindings: Record<string, PortBinding[]> = {};
-  if (!Array.isArray(v)) return { exposed, bindings };
-  v.forEach((p, j) => {
-    const spec = str(p) ?? '';
-    const r = parsePortMapping(spec);
-    if (typeof r === 'string') throw new InvalidArgument(`${at}/ports/${j}: ${JSON.stringify(spec)}: ${r}`, { subject: `${at}/ports/${j}` });
-    const [c0, c1] = r.containerPorts;
-    for (let port = c0; port <= c1; port++) {
-      const key = `${port}/${r.protocol}`;
-      exposed[key] = {};
-      // A bare `80` only exposes the port; `:80` or `IP::80` publishes it on a free host port.
-      if (r.hostPorts === undefined && r.hostIp === undefined && !spec.includes(':')) continue;
-      const hostPort = r.hostPorts === undefined ? '' : String(r.hostPorts[0] + (c1 === c0 ? 0 : port - c0));
-      (bindings[key] ??= []).push({ HostIp: r.hostIp ?? '', HostPort: hostPort });
+/** `-p` specs as ExposedPorts + PortBindings, as `docker run -p` makes them (a bare `80` publishes on a free host port). */
+function ports(v: PlainValue | undefined, at: string): ParsedPortSpecs {
+  if (!Array.isArray(v)) return { exposedPorts: {}, portBindings: {} };
+  const specs = v.map((p) => str(p) ?? '');
+  specs.forEach((spec, j) => {
+    try {
+      parsePortSpecs([spec]);
+    } catch (e) {
+      throw new InvalidArgument(`${at}/ports/${j}: ${e instanceof Error ? e.message : String(e)}`, { subject: `${at}/ports/${j}`, cause: e });
     }
   });
-  return { exposed, bindings };
+  return parsePortSpecs(specs);
 }
 
 /** JSON with sorted keys: equal requests hash equally whatever order the YAML had. */
@@ -169,12 +162,12 @@ export function declaredContainers(list: readonly PlainValue[]): DeclaredContain
       ...(environment === undefined ? {} : { Env: environment }),
       ...(user === undefined ? {} : { User: user }),
       ...(workdir === undefined ? {} : { WorkingDir: workdir }),
-      ...(Object.keys(p.exposed).length === 0 ? {} : { ExposedPorts: p.exposed }),
+      ...(Object.keys(p.exposedPorts).length === 0 ? {} : { ExposedPorts: p.exposedPorts }),
       Labels: { ...labels(raw.labels), [MANAGED_BY_LABEL]: MANAGED_BY_CLOUD_CONFIG },
     };
     const hostConfig: HostConfig = {
       ...(Array.isArray(raw.volumes) ? { Binds: raw.volumes.map((v) => str(v) ?? '') } : {}),
-      ...(Object.keys(p.bindings).length === 0 ? {} : { PortBindings: p.bindings }),
+      ...(Object.keys(p.portBindings).length === 0 ? {} : { PortBindings: p.portBindings }),
       ...(restart === undefined ? {} : { RestartPolicy: restart }),
       ...(memory === undefined ? {} : { Memory: memory }),
       ...(typeof raw.cpu_shares === 'number' ? { CpuShares: raw.cpu_shares } : {}),

@@ -173,8 +173,8 @@ test('containers: Docker syntax for images, names, ports, volumes, restart, memo
   );
   expectProblem(p, { severity: 'error', path: '/containers/0/image', line: 4, column: 12, message: /must be lowercase/ });
   expectProblem(p, { severity: 'error', path: '/containers/0/ports/1', line: 5, column: 24, message: /base-60 integer 1342; quote it/ });
-  expectProblem(p, { severity: 'error', path: '/containers/0/ports/2', line: 5, column: 31, message: /host port '70000'/ });
-  expectProblem(p, { severity: 'error', path: '/containers/0/ports/3', line: 5, column: 43, message: /protocol 'quic'/ });
+  expectProblem(p, { severity: 'error', path: '/containers/0/ports/2', line: 5, column: 31, message: /invalid hostPort: 70000/ });
+  expectProblem(p, { severity: 'error', path: '/containers/0/ports/3', line: 5, column: 43, message: /invalid proto: quic/ });
   expectProblem(p, { severity: 'error', path: '/containers/0/volumes/1', line: 6, column: 29, message: /neither an absolute host path nor a volume name/ });
   expectProblem(p, { severity: 'error', path: '/containers/0/volumes/2', line: 6, column: 43, message: /unknown volume option 'rx'/ });
   expectProblem(p, { severity: 'warning', path: '/containers/0/restart', line: 7, column: 14, message: /boolean false.*restart policy "no"/ });

@@ -32,6 +32,7 @@ test('a declared entry becomes the create request docker run would send', () => 
     '9000/tcp': [{ HostIp: '', HostPort: '9000' }],
     '9001/tcp': [{ HostIp: '', HostPort: '9001' }],
     '7000/tcp': [{ HostIp: '', HostPort: '' }],
+    '443/tcp': [{ HostIp: '', HostPort: '' }],
   });
   assert.deepEqual(d.hostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
   assert.equal(d.hostConfig.Memory, 64 * 1024 * 1024);
@@ -63,7 +64,7 @@ test('splitCommand: quotes and escapes like a shell, without expansions', () => 
 });
 
 test('bad entries name the field', () => {
-  assert.throws(() => declaredContainers([{ image: 'a', ports: ['70000:80'] }]), (e: unknown) => e instanceof InvalidArgument && /^\/containers\/0\/ports\/0: "70000:80"/.test(e.message));
+  assert.throws(() => declaredContainers([{ image: 'a', ports: ['70000:80'] }]), (e: unknown) => e instanceof InvalidArgument && /^\/containers\/0\/ports\/0: invalid port spec "70000:80"/.test(e.message));
   assert.throws(() => declaredContainers([{ name: 'x' }]), (e: unknown) => e instanceof InvalidArgument && /\/containers\/0\/image: required/.test(e.message));
   assert.throws(() => declaredContainers([{ image: 'a', restart: 'sometimes' }]), InvalidArgument);
 });
