@@ -2,7 +2,7 @@
 //             [--tcp HOST:PORT --tls-cert F --tls-key F --tls-ca F] [--insecure-tcp HOST:PORT]
 // The long-running agent: serves the Docker-compatible Engine API until SIGTERM/SIGINT.
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidArgument, fromSystemError, isAtomicError } from '../../lib/errors.js';
 import type { LogLevel } from '../log-levels.js';
@@ -20,11 +20,16 @@ options:
   --tls-key FILE         its private key (PEM)
   --tls-ca FILE          CA whose client certificates are accepted (PEM)
   --insecure-tcp HOST:PORT  serve plain TCP without TLS (port 2375): anyone reaching it controls the host
+  --cloud-dir DIR        where provisioning hands over the declared containers (default /var/lib/atomicd/cloud)
+  --cgroup-parent PATH   parent cgroup of the containers (default /atomic)
+  --monitor PATH         the per-container monitor (default: native/monitor/atomic-monitor of this package)
   -h, --help             print this help
 `;
 
 export const DEFAULT_SOCKET = '/run/atomic/atomic.sock';
 export const DEFAULT_STATE_DIR = '/var/lib/atomicd';
+/** provision's IN_ROOT_CLOUD_DIR: where the declared containers are handed over. */
+export const DEFAULT_CLOUD_DIR = '/var/lib/atomicd/cloud';
 
 function hostPort(text: string, flag: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(text);
@@ -47,6 +52,9 @@ export async function run(args: readonly string[], level: LogLevel): Promise<num
         'tls-key': { type: 'string' },
         'tls-ca': { type: 'string' },
         'insecure-tcp': { type: 'string' },
+        'cloud-dir': { type: 'string' },
+        'cgroup-parent': { type: 'string' },
+        monitor: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -59,15 +67,10 @@ export async function run(args: readonly string[], level: LogLevel): Promise<num
     process.stdout.write(USAGE);
     return 0;
   }
-  const [{ createLogger }, { Router }, { startApiServer }, { systemRoutes }, { imageRoutes }, { volumeRoutes }, { ImageStore }, { VolumeStore }] = await Promise.all([
+  const [{ createLogger }, { startApiServer }, { composeAgent }] = await Promise.all([
     import('../logger.js'),
-    import('../api/router.js'),
     import('../api/server.js'),
-    import('../api/compat/system.js'),
-    import('../api/compat/images.js'),
-    import('../api/compat/volumes.js'),
-    import('../../adapters/image-store/image-store.js'),
-    import('../../adapters/volume-store/volume-store.js'),
+    import('./compose-agent.js'),
   ]);
   const log = createLogger({ level });
   try {
@@ -77,28 +80,17 @@ export async function run(args: readonly string[], level: LogLevel): Promise<num
     const tlsFlags = ['tls-cert', 'tls-key', 'tls-ca'].filter((f) => v[f] !== undefined);
     if (v.tcp !== undefined && tlsFlags.length !== 3) throw new InvalidArgument('--tcp serves mutual TLS only: give --tls-cert, --tls-key and --tls-ca (or --insecure-tcp, deliberately)');
     if (v.tcp === undefined && tlsFlags.length > 0) throw new InvalidArgument(`--${tlsFlags[0]} goes with --tcp HOST:PORT`);
-    const router = new Router();
-    const images = new ImageStore({ root: join(stateDir, 'images') });
-    // /info answers synchronously: the image count is kept here, refreshed whenever the image
-    // routes change the store.
-    let imageCount = 0;
-    const refreshImageCount = (): void => {
-      images.list().then((l) => (imageCount = l.length), (e: unknown) => log.warn({ err: e }, 'cannot count images'));
-    };
-    refreshImageCount();
-    systemRoutes(router, {
+    const cgroupParent = v['cgroup-parent'] as string | undefined;
+    const monitorPath = v.monitor as string | undefined;
+    const agent = await composeAgent({
       stateDir,
-      runtimes: ['crun', 'runc'],
-      defaultRuntime: runtime,
-      // The container engine is not composed into the agent yet: it has no containers.
-      counts: () => ({ containers: 0, running: 0, paused: 0, stopped: 0, images: imageCount }),
+      runtime,
+      cloudDir: resolve((v['cloud-dir'] as string | undefined) ?? DEFAULT_CLOUD_DIR),
+      log,
+      ...(cgroupParent === undefined ? {} : { cgroupParent }),
+      ...(monitorPath === undefined ? {} : { monitorPath: resolve(monitorPath) }),
     });
-    // The container engine is constructed here once it exists; until then nothing uses images or
-    // volumes. It gets `images` and `volumes`, and its answers go into the two hooks below
-    // (imageInUse for rmi/prune, usedBy for volume rm/prune/dangling).
-    const volumes = new VolumeStore({ root: join(stateDir, 'volumes'), usedBy: () => [] });
-    imageRoutes(router, images, { imageInUse: () => undefined, onChange: refreshImageCount });
-    volumeRoutes(router, volumes);
+    const router = agent.router;
     const servers = [await startApiServer(router, { kind: 'unix', path: resolve((v.socket as string | undefined) ?? DEFAULT_SOCKET) }, log)];
     if (typeof v.tcp === 'string') {
       const read = async (flag: string): Promise<Buffer> => {
@@ -117,6 +109,7 @@ export async function run(args: readonly string[], level: LogLevel): Promise<num
     });
     log.info('stopping');
     await Promise.all(servers.map((s) => s.close()));
+    await agent.close();
     return 0;
   } catch (e) {
     const subject = isAtomicError(e) && e.subject !== undefined ? `${e.subject}: ` : '';

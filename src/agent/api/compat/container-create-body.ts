@@ -1,0 +1,96 @@
+// POST /containers/create: the body the docker CLI and SDKs send (Engine API ContainerCreate:
+// the Config fields at the top level, HostConfig, NetworkingConfig) as the engine's request.
+// Clients send every field, mostly with zero values; a field we do not implement is refused with
+// a 400 naming it when it carries a value, rather than being dropped silently.
+import { InvalidArgument, Unimplemented } from '../../../lib/errors.js';
+import type { ContainerConfig, HostConfig } from '../../../core/containers/container-spec.js';
+
+/** Config fields the engine applies. */
+const CONFIG_KEYS = new Set(['Hostname', 'Domainname', 'User', 'Tty', 'Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'Labels', 'ExposedPorts', 'StopSignal', 'Image']);
+/** Config fields that only steer the client or the image build: never an error. */
+const CONFIG_IGNORED = new Set(['AttachStdin', 'AttachStdout', 'AttachStderr', 'StdinOnce', 'ArgsEscaped', 'OnBuild', 'Shell']);
+
+/** HostConfig fields the engine applies. */
+const HOST_CONFIG_KEYS = new Set([
+  'Binds', 'Mounts', 'Tmpfs', 'ReadonlyRootfs', 'Privileged', 'CapAdd', 'CapDrop', 'SecurityOpt', 'Init', 'GroupAdd', 'Ulimits', 'ShmSize',
+  'Memory', 'MemorySwap', 'MemoryReservation', 'MemorySwappiness', 'OomKillDisable', 'CpuShares', 'NanoCpus', 'CpuPeriod', 'CpuQuota',
+  'CpusetCpus', 'CpusetMems', 'BlkioWeight', 'PidsLimit', 'Dns', 'DnsSearch', 'DnsOptions', 'ExtraHosts', 'Devices', 'Sysctls',
+  'CgroupnsMode', 'NetworkMode', 'PortBindings', 'RestartPolicy', 'AutoRemove', 'LogConfig',
+]);
+/** The terminal size hint and client-side options. */
+const HOST_CONFIG_IGNORED = new Set(['ConsoleSize', 'ContainerIDFile']);
+
+/** Zero values: what a client sends for an option the user did not give. */
+export function isZeroValue(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === 'object') return Object.values(v as object).every(isZeroValue);
+  return false;
+}
+
+function objectField(body: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = body[key];
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgument(`${key}: expected an object`, { subject: key });
+  return v as Record<string, unknown>;
+}
+
+function refuseUnknown(obj: Record<string, unknown>, prefix: string, known: ReadonlySet<string>, ignored: ReadonlySet<string>): void {
+  for (const [k, v] of Object.entries(obj)) {
+    if (known.has(k) || ignored.has(k) || isZeroValue(v)) continue;
+    throw new Unimplemented(`${prefix}${k} is not supported by atomicd (got ${JSON.stringify(v)})`, { subject: `${prefix}${k}` });
+  }
+}
+
+/** Checked types for the fields the engine reads, so that a wrong type is a 400 naming the field. */
+function checkTypes(obj: Record<string, unknown>, prefix: string, types: Readonly<Record<string, 'string' | 'boolean' | 'number' | 'string[]' | 'object'>>): void {
+  for (const [k, t] of Object.entries(types)) {
+    const v = obj[k];
+    if (v === undefined || v === null) continue;
+    const ok =
+      t === 'string[]' ? Array.isArray(v) && v.every((x) => typeof x === 'string') : t === 'object' ? typeof v === 'object' && !Array.isArray(v) : typeof v === t;
+    if (!ok) throw new InvalidArgument(`${prefix}${k}: expected ${t === 'string[]' ? 'a list of strings' : `a ${t}`}, got ${JSON.stringify(v)}`, { subject: `${prefix}${k}` });
+  }
+}
+
+export interface CreateBody {
+  readonly config: ContainerConfig;
+  readonly hostConfig: HostConfig & { readonly AutoRemove?: boolean; readonly LogConfig?: { readonly Type?: string; readonly Config?: Readonly<Record<string, string>> } };
+}
+
+export function parseCreateBody(body: Record<string, unknown>): CreateBody {
+  const { HostConfig: hcRaw, NetworkingConfig: ncRaw, ...configRaw } = body;
+  const hc = objectField({ HostConfig: hcRaw }, 'HostConfig');
+  const nc = objectField({ NetworkingConfig: ncRaw }, 'NetworkingConfig');
+  if (configRaw.OpenStdin === true) throw new Unimplemented('OpenStdin: keeping stdin open (-i) is not supported by atomicd yet', { subject: 'OpenStdin' });
+  // Volumes is a map whose keys are the data ({"/data": {}}): any key is a request.
+  if (typeof configRaw.Volumes === 'object' && configRaw.Volumes !== null && Object.keys(configRaw.Volumes).length > 0) {
+    throw new Unimplemented(`Volumes: anonymous volumes (${Object.keys(configRaw.Volumes as object).join(', ')}) are not supported by atomicd yet; use -v NAME:PATH`, { subject: 'Volumes' });
+  }
+  refuseUnknown(configRaw, '', new Set([...CONFIG_KEYS, 'OpenStdin', 'Volumes']), CONFIG_IGNORED);
+  refuseUnknown(hc, 'HostConfig.', HOST_CONFIG_KEYS, HOST_CONFIG_IGNORED);
+  checkTypes(configRaw, '', { Hostname: 'string', Domainname: 'string', User: 'string', Tty: 'boolean', Env: 'string[]', Cmd: 'string[]', Entrypoint: 'string[]', WorkingDir: 'string', Labels: 'object', ExposedPorts: 'object', StopSignal: 'string', Image: 'string' });
+  checkTypes(hc, 'HostConfig.', {
+    Binds: 'string[]', ReadonlyRootfs: 'boolean', Privileged: 'boolean', CapAdd: 'string[]', CapDrop: 'string[]', SecurityOpt: 'string[]', Init: 'boolean', GroupAdd: 'string[]',
+    ShmSize: 'number', Memory: 'number', MemorySwap: 'number', MemoryReservation: 'number', CpuShares: 'number', NanoCpus: 'number', CpuPeriod: 'number', CpuQuota: 'number',
+    CpusetCpus: 'string', CpusetMems: 'string', BlkioWeight: 'number', Dns: 'string[]', DnsSearch: 'string[]', DnsOptions: 'string[]', ExtraHosts: 'string[]', NetworkMode: 'string',
+    PortBindings: 'object', RestartPolicy: 'object', AutoRemove: 'boolean', LogConfig: 'object', Tmpfs: 'object', Sysctls: 'object',
+  });
+  const logType = (hc.LogConfig as { Type?: unknown } | undefined)?.Type;
+  if (logType !== undefined && logType !== '' && logType !== 'json-file') {
+    throw new Unimplemented(`HostConfig.LogConfig.Type: the ${JSON.stringify(logType)} log driver is not supported by atomicd (json-file is)`, { subject: 'HostConfig.LogConfig.Type' });
+  }
+  // One network at create time, as the docker CLI sends it; more are connected afterwards.
+  const endpoints = objectField(nc, 'EndpointsConfig');
+  const mode = typeof hc.NetworkMode === 'string' && hc.NetworkMode !== '' ? hc.NetworkMode : 'default';
+  for (const name of Object.keys(endpoints)) {
+    if (name !== mode && !(mode === 'default' && name === 'bridge')) {
+      throw new InvalidArgument(`NetworkingConfig.EndpointsConfig: network ${JSON.stringify(name)} is not the container's network ${JSON.stringify(mode)}; connect it after create`, { subject: 'NetworkingConfig' });
+    }
+  }
+  const config: Record<string, unknown> = {};
+  for (const k of CONFIG_KEYS) if (configRaw[k] !== undefined && configRaw[k] !== null) config[k] = configRaw[k];
+  const hostConfig: Record<string, unknown> = {};
+  for (const k of HOST_CONFIG_KEYS) if (hc[k] !== undefined && hc[k] !== null && !(Array.isArray(hc[k]) && (hc[k] as unknown[]).length === 0 && k !== 'CapDrop')) hostConfig[k] = hc[k];
+  return { config: config as ContainerConfig, hostConfig: hostConfig as CreateBody['hostConfig'] };
+}

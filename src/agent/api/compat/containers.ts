@@ -1,0 +1,181 @@
+// The Engine API's container endpoints (docs.docker.com/reference/api/engine, "Container") as
+// thin translations to the ContainerEngine: query and body in Docker's names, answers in Docker's
+// shapes and statuses (204 done, 304 already so, 404/409 from the error taxonomy).
+import type { ServerResponse } from 'node:http';
+import { encodeFrame, MULTIPLEXED_CONTENT_TYPE, RAW_CONTENT_TYPE } from '../../../formats/docker/multiplexed-stream.js';
+import { parsePsFilters } from '../../../core/containers/ps-filters.js';
+import { InvalidArgument } from '../../../lib/errors.js';
+import type { ContainerEngine, UpdateRequest, WaitCondition } from '../../containers/container-engine.js';
+import { queryBool as flag, readJsonObject } from '../request-input.js';
+import type { RequestContext, Router } from '../router.js';
+import { parseCreateBody } from './container-create-body.js';
+
+
+/** `?t=` of stop/restart: seconds, -1 = wait forever; absent = the container's default. */
+function stopTimeout(q: URLSearchParams): number | undefined {
+  const t = q.get('t') ?? q.get('timeout');
+  if (t === null || t === '') return undefined;
+  const n = Number(t);
+  if (!Number.isInteger(n) || n < -1) throw new InvalidArgument(`t: ${JSON.stringify(t)} is not a number of seconds`, { subject: 't' });
+  return n;
+}
+
+/**
+ * since/until of logs: Unix seconds with an optional fraction ("1700000000.5"), what the docker
+ * CLI sends after turning "1h" or an RFC 3339 date into a timestamp; 0 or absent = no bound.
+ */
+export function timestampNs(q: URLSearchParams, name: string): bigint | undefined {
+  const v = q.get(name);
+  if (v === null || v === '' || v === '0') return undefined;
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+  if (m === null) throw new InvalidArgument(`${name}: ${JSON.stringify(v)} is not a Unix timestamp (seconds[.nanoseconds])`, { subject: name });
+  return BigInt(m[1] as string) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0') || '0');
+}
+
+/** A client that went away ends the stream it was reading. */
+function disconnectSignal(ctx: RequestContext): AbortSignal {
+  const controller = new AbortController();
+  ctx.res.once('close', () => controller.abort());
+  return controller.signal;
+}
+
+export function streamHeaders(res: ServerResponse, tty: boolean): void {
+  res.writeHead(200, { 'Content-Type': tty ? RAW_CONTENT_TYPE : MULTIPLEXED_CONTENT_TYPE });
+  res.flushHeaders();
+}
+
+export function containerRoutes(router: Router, engine: ContainerEngine): void {
+  router.add('POST', '/containers/create', async (ctx) => {
+    const body = await readJsonObject(ctx.req, 'container create');
+    const { config, hostConfig } = parseCreateBody(body);
+    const name = ctx.query.get('name') ?? '';
+    const created = await engine.create({ ...(name === '' ? {} : { name }), config, hostConfig });
+    return { status: 201, json: created };
+  });
+
+  router.add('GET', '/containers/json', async (ctx) => {
+    const limit = Number(ctx.query.get('limit') ?? '0');
+    const list = await engine.list({ all: flag(ctx.query, 'all'), filters: parsePsFilters(ctx.query.get('filters') ?? undefined), ...(limit > 0 ? { limit } : {}) });
+    return { json: list };
+  });
+
+  router.add('GET', '/containers/{id}/json', async (ctx) => ({ json: await engine.inspect(ctx.params.id ?? '') }));
+
+  router.add('POST', '/containers/{id}/start', async (ctx) => {
+    const started = await engine.start(ctx.params.id ?? '');
+    return { status: started ? 204 : 304, empty: true };
+  });
+
+  router.add('POST', '/containers/{id}/stop', async (ctx) => {
+    const t = stopTimeout(ctx.query);
+    const stopped = await engine.stop(ctx.params.id ?? '', t === undefined ? {} : { timeoutSeconds: t });
+    return { status: stopped ? 204 : 304, empty: true };
+  });
+
+  router.add('POST', '/containers/{id}/restart', async (ctx) => {
+    const t = stopTimeout(ctx.query);
+    await engine.restart(ctx.params.id ?? '', t === undefined ? {} : { timeoutSeconds: t });
+    return { status: 204, empty: true };
+  });
+
+  router.add('POST', '/containers/{id}/kill', async (ctx) => {
+    const sig = ctx.query.get('signal');
+    await engine.kill(ctx.params.id ?? '', sig === null || sig === '' ? 'SIGKILL' : /^\d+$/.test(sig) ? Number(sig) : sig);
+    return { status: 204, empty: true };
+  });
+
+  router.add('POST', '/containers/{id}/wait', async (ctx) => {
+    const condition = (ctx.query.get('condition') ?? 'not-running') as WaitCondition;
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) {
+      throw new InvalidArgument(`condition: ${JSON.stringify(condition)} is not not-running, next-exit or removed`, { subject: 'condition' });
+    }
+    const id = ctx.params.id ?? '';
+    // Look the container up first, so that a wrong name is a plain 404 before any header is sent.
+    engine.get(id);
+    // dockerd answers the headers at once and the body when the condition is met: `docker run`
+    // waits for them before it starts the container.
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    ctx.res.flushHeaders();
+    try {
+      const r = await engine.wait(id, { condition, signal: disconnectSignal(ctx) });
+      ctx.res.end(JSON.stringify(r) + '\n');
+    } catch (e) {
+      ctx.res.end(JSON.stringify({ StatusCode: -1, Error: { Message: e instanceof Error ? e.message : String(e) } }) + '\n');
+    }
+    return 'handled' as const;
+  });
+
+  router.add('DELETE', '/containers/{id}', async (ctx) => {
+    await engine.remove(ctx.params.id ?? '', { force: flag(ctx.query, 'force'), volumes: flag(ctx.query, 'v') });
+    return { status: 204, empty: true };
+  });
+
+  router.add('POST', '/containers/{id}/rename', async (ctx) => {
+    const name = ctx.query.get('name') ?? '';
+    if (name === '') throw new InvalidArgument('name: the new name is required', { subject: 'name' });
+    await engine.rename(ctx.params.id ?? '', name);
+    return { status: 204, empty: true };
+  });
+
+  router.add('POST', '/containers/{id}/update', async (ctx) => {
+    const body = await readJsonObject(ctx.req, 'container update');
+    return { json: await engine.update(ctx.params.id ?? '', body as UpdateRequest) };
+  });
+
+  router.add('GET', '/containers/{id}/logs', async (ctx) => {
+    const q = ctx.query;
+    const id = ctx.params.id ?? '';
+    const record = engine.get(id);
+    const stdout = flag(q, 'stdout');
+    const stderr = flag(q, 'stderr');
+    if (!stdout && !stderr) throw new InvalidArgument('Bad parameters: you must choose at least one stream', { subject: 'stdout/stderr' });
+    const tailText = q.get('tail') ?? 'all';
+    const tail = tailText === 'all' || tailText === '' ? undefined : Number(tailText);
+    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new InvalidArgument(`tail: ${JSON.stringify(tailText)} is not a number of lines or "all"`, { subject: 'tail' });
+    const since = timestampNs(q, 'since');
+    const until = timestampNs(q, 'until');
+    const entries = engine.logs(id, {
+      stdout, stderr, follow: flag(q, 'follow'), timestamps: flag(q, 'timestamps'), signal: disconnectSignal(ctx),
+      ...(tail !== undefined ? { tail } : {}), ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}),
+    });
+    const tty = record.spec.tty;
+    streamHeaders(ctx.res, tty);
+    try {
+      for await (const e of entries) {
+        if (ctx.res.destroyed) break;
+        const ok = ctx.res.write(tty ? e.line : encodeFrame(e.stream === 'stderr' ? 'stderr' : 'stdout', e.line));
+        if (!ok) await new Promise((r) => ctx.res.once('drain', r));
+      }
+    } catch (e) {
+      if (!ctx.res.destroyed) ctx.res.destroy(e instanceof Error ? e : undefined);
+      return 'handled' as const;
+    }
+    ctx.res.end();
+    return 'handled' as const;
+  });
+
+  router.add('GET', '/containers/{id}/stats', async (ctx) => {
+    const id = ctx.params.id ?? '';
+    const stream = ctx.query.get('stream') === null ? true : flag(ctx.query, 'stream');
+    const oneShot = flag(ctx.query, 'one-shot');
+    if (!stream) {
+      // Without one-shot dockerd waits for a second sample, so that precpu_stats is filled and the
+      // CPU percentage can be computed; so do we (1 s, dockerd's collection interval).
+      let stats = await engine.stats(id);
+      if (!oneShot && stats.precpu_stats.system_cpu_usage === undefined) {
+        await new Promise((r) => setTimeout(r, 1000));
+        stats = await engine.stats(id);
+      }
+      return { json: stats };
+    }
+    const signal = disconnectSignal(ctx);
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    while (!signal.aborted) {
+      const s = await engine.stats(id);
+      ctx.res.write(JSON.stringify(s) + '\n');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    ctx.res.end();
+    return 'handled' as const;
+  });
+}

@@ -1,0 +1,108 @@
+// The composition root of `atomicd run`: the stores, the OCI runtime, the container engine, the
+// declared-containers reconciler and the API routes over them, all under one state directory:
+//
+//   STATE/images/      the image store          STATE/containers/  container records and logs
+//   STATE/volumes/     named volumes            STATE/runtime/     the OCI runtime's --root
+//
+// Everything here is constructed once; nothing else in the agent builds adapters.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { readCgroupHierarchy } from '../../adapters/cgroups/cgroup-hierarchy.js';
+import { ImageStore } from '../../adapters/image-store/image-store.js';
+import { readHostFacts } from '../../adapters/oci-runtime/host-facts.js';
+import type { RuntimeName } from '../../adapters/oci-runtime/oci-runtime.js';
+import { openOciRuntime } from '../../adapters/oci-runtime/runtime-cli.js';
+import { VolumeStore } from '../../adapters/volume-store/volume-store.js';
+import { containerRoutes } from '../api/compat/containers.js';
+import { eventRoutes } from '../api/compat/events.js';
+import { execRoutes } from '../api/compat/exec.js';
+import { imageRoutes } from '../api/compat/images.js';
+import { systemRoutes } from '../api/compat/system.js';
+import { volumeRoutes } from '../api/compat/volumes.js';
+import { Router } from '../api/router.js';
+import { ContainerEngine } from '../containers/container-engine.js';
+import { DeclaredContainersReconciler } from '../reconcile/declared-containers-reconciler.js';
+
+/** Built by `npm run build:monitor`; found beside dist/ (the package root is four levels up from here). */
+export const DEFAULT_MONITOR_PATH = fileURLToPath(new URL('../../../../native/monitor/atomic-monitor', import.meta.url));
+
+export interface AgentSettings {
+  readonly stateDir: string;
+  readonly runtime: RuntimeName;
+  /** Where provisioning hands over the declared containers (CLOUD_DIR/data/handoff/containers.json). */
+  readonly cloudDir: string;
+  readonly monitorPath?: string;
+  /** Parent cgroup of every container; several agents side by side need different ones. */
+  readonly cgroupParent?: string;
+  readonly log: Logger;
+}
+
+export interface ComposedAgent {
+  readonly router: Router;
+  readonly engine: ContainerEngine;
+  /** Stops watching and reconciling; containers keep running (their monitors are not ours). */
+  close(): Promise<void>;
+}
+
+export async function composeAgent(s: AgentSettings): Promise<ComposedAgent> {
+  const { log } = s;
+  const [hostFacts, cgroups] = await Promise.all([readHostFacts(), readCgroupHierarchy()]);
+  const runtime = await openOciRuntime({ name: s.runtime, root: join(s.stateDir, 'runtime'), cgroupMode: hostFacts.cgroupFeatures.mode });
+  const images = new ImageStore({ root: join(s.stateDir, 'images') });
+  const engine = await ContainerEngine.open({
+    // The engine keeps its records under STATE/containers/ itself.
+    stateDir: s.stateDir,
+    imageStore: images,
+    runtime,
+    hostFacts,
+    cgroups,
+    monitorPath: s.monitorPath ?? DEFAULT_MONITOR_PATH,
+    logger: log.child({ component: 'containers' }),
+    ...(s.cgroupParent === undefined ? {} : { cgroupParent: s.cgroupParent }),
+  });
+  const volumes = new VolumeStore({ root: join(s.stateDir, 'volumes'), usedBy: () => [] });
+
+  // /info answers synchronously: counts are kept here, refreshed when images or containers change.
+  let counts = { containers: 0, running: 0, paused: 0, stopped: 0, images: 0 };
+  const refreshCounts = (): void => {
+    Promise.all([images.list(), engine.list({ all: true })]).then(
+      ([imgs, cs]) => {
+        const running = cs.filter((c) => c.State === 'running' || c.State === 'restarting').length;
+        const paused = cs.filter((c) => c.State === 'paused').length;
+        counts = { containers: cs.length, running, paused, stopped: cs.length - running - paused, images: imgs.length };
+      },
+      (e: unknown) => log.warn({ err: e }, 'cannot count images and containers'),
+    );
+  };
+  refreshCounts();
+  const offEvents = engine.events.on(refreshCounts);
+
+  const router = new Router();
+  systemRoutes(router, { stateDir: s.stateDir, runtimes: ['crun', 'runc'], defaultRuntime: s.runtime, counts: () => counts });
+  imageRoutes(router, images, { imageInUse: (id) => engine.imageInUse(id), onChange: refreshCounts });
+  volumeRoutes(router, volumes);
+  containerRoutes(router, engine);
+  execRoutes(router, engine);
+  eventRoutes(router, engine.events);
+
+  const reconciler = new DeclaredContainersReconciler({
+    handoffFile: join(s.cloudDir, 'data', 'handoff', 'containers.json'),
+    engine,
+    images,
+    log: log.child({ component: 'declared-containers' }),
+  });
+  // In the background: a slow pull of a declared image must not hold the API back.
+  const reconciled = reconciler.start().catch((e: unknown) => log.error({ err: e }, 'declared containers failed'));
+
+  return {
+    router,
+    engine,
+    close: async () => {
+      offEvents();
+      await reconciler.close();
+      await reconciled;
+      await engine.close();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isZeroValue, parseCreateBody } from '../../../../src/agent/api/compat/container-create-body.js';
+import { timestampNs } from '../../../../src/agent/api/compat/containers.js';
+import { InvalidArgument, Unimplemented } from '../../../../src/lib/errors.js';
+
+/** What docker CLI 24 sends for `docker run -d --name web -p 8080:80 --restart unless-stopped -m 64m --label a=b busybox httpd -f`. */
+const DOCKER_RUN_BODY = {
+  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
+  ExposedPorts: { '80/tcp': {} }, Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: ['httpd', '-f'],
+  Image: 'busybox', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: { a: 'b' },
+  HostConfig: {
+    Binds: null, ContainerIDFile: '', LogConfig: { Type: '', Config: {} }, NetworkMode: 'default',
+    PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] }, RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 },
+    AutoRemove: false, VolumeDriver: '', VolumesFrom: null, ConsoleSize: [0, 0], CapAdd: null, CapDrop: null, CgroupnsMode: '',
+    Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null, IpcMode: '', Cgroup: '', Links: null, OomScoreAdj: 0,
+    PidMode: '', Privileged: false, PublishAllPorts: false, ReadonlyRootfs: false, SecurityOpt: null, UTSMode: '', UsernsMode: '',
+    ShmSize: 0, Isolation: '', CpuShares: 0, Memory: 67108864, NanoCpus: 0, CgroupParent: '', BlkioWeight: 0, BlkioWeightDevice: [],
+    BlkioDeviceReadBps: [], BlkioDeviceWriteBps: [], BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [], CpuPeriod: 0, CpuQuota: 0,
+    CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, CpusetCpus: '', CpusetMems: '', Devices: [], DeviceCgroupRules: null, DeviceRequests: null,
+    MemoryReservation: 0, MemorySwap: -1, MemorySwappiness: null, OomKillDisable: false, PidsLimit: null, Ulimits: null, CpuCount: 0,
+    CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0, MaskedPaths: null, ReadonlyPaths: null,
+  },
+  NetworkingConfig: { EndpointsConfig: {} },
+};
+
+test("the docker CLI's full create body is accepted and keeps only what was set", () => {
+  const { config, hostConfig } = parseCreateBody(DOCKER_RUN_BODY);
+  assert.deepEqual(config, { Hostname: '', Domainname: '', User: '', Tty: false, Cmd: ['httpd', '-f'], Image: 'busybox', WorkingDir: '', Labels: { a: 'b' }, ExposedPorts: { '80/tcp': {} } });
+  assert.equal(hostConfig.Memory, 64 * 1024 * 1024);
+  assert.equal(hostConfig.MemorySwap, -1);
+  assert.deepEqual(hostConfig.RestartPolicy, { Name: 'unless-stopped', MaximumRetryCount: 0 });
+  assert.deepEqual(hostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: '8080' }] });
+  assert.equal(hostConfig.NetworkMode, 'default');
+  assert.equal('PublishAllPorts' in hostConfig, false);
+  assert.equal('Dns' in hostConfig, false, 'empty lists are the same as absent');
+});
+
+test('a field atomicd does not implement is refused by name when it carries a value', () => {
+  const withPid = { ...DOCKER_RUN_BODY, HostConfig: { ...DOCKER_RUN_BODY.HostConfig, PidMode: 'host' } };
+  assert.throws(() => parseCreateBody(withPid), (e: unknown) => e instanceof Unimplemented && /^HostConfig\.PidMode is not supported by atomicd \(got "host"\)/.test(e.message));
+  assert.throws(() => parseCreateBody({ Image: 'busybox', Healthcheck: { Test: ['CMD', 'true'] } }), (e: unknown) => e instanceof Unimplemented && /^Healthcheck/.test(e.message));
+  assert.throws(() => parseCreateBody({ Image: 'busybox', OpenStdin: true }), Unimplemented);
+  assert.throws(() => parseCreateBody({ Image: 'busybox', Volumes: { '/data': {} } }), (e: unknown) => e instanceof Unimplemented && /anonymous volumes \(\/data\)/.test(e.message));
+  assert.throws(() => parseCreateBody({ Image: 'busybox', HostConfig: { LogConfig: { Type: 'syslog', Config: {} } } }), (e: unknown) => e instanceof Unimplemented && /syslog/.test(e.message));
+});
+
+test('wrong types are a 400 naming the field', () => {
+  assert.throws(() => parseCreateBody({ Image: 'busybox', Cmd: 'echo hi' }), (e: unknown) => e instanceof InvalidArgument && /^Cmd: expected a list of strings/.test(e.message));
+  assert.throws(() => parseCreateBody({ Image: 'busybox', HostConfig: { Memory: '64m' } }), (e: unknown) => e instanceof InvalidArgument && /^HostConfig\.Memory: expected a number/.test(e.message));
+  assert.throws(() => parseCreateBody({ Image: 'busybox', HostConfig: [] }), InvalidArgument);
+  assert.throws(() => parseCreateBody({ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { other: {} } } }), (e: unknown) => e instanceof InvalidArgument && /network "other"/.test(e.message));
+});
+
+test('zero values', () => {
+  for (const z of [null, undefined, false, 0, '', [], {}, { Type: '', Config: {} }, { Name: '', MaximumRetryCount: 0 }]) assert.equal(isZeroValue(z), true, JSON.stringify(z));
+  for (const v of [true, 1, 'x', ['a'], { a: 1 }, -1]) assert.equal(isZeroValue(v), false, JSON.stringify(v));
+});
+
+test('since/until: Unix seconds with up to 9 fraction digits', () => {
+  const q = (v: string): URLSearchParams => new URLSearchParams({ since: v });
+  assert.equal(timestampNs(q('1700000000'), 'since'), 1_700_000_000_000_000_000n);
+  assert.equal(timestampNs(q('1700000000.5'), 'since'), 1_700_000_000_500_000_000n);
+  assert.equal(timestampNs(q('0'), 'since'), undefined);
+  assert.equal(timestampNs(new URLSearchParams(), 'since'), undefined);
+  assert.throws(() => timestampNs(q('1h'), 'since'), (e: unknown) => e instanceof InvalidArgument && /^since: "1h"/.test(e.message));
+});
