@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor, formatError } from './report-error.js';
 import { VERSION } from '../lib/version.js';
+import { commandIndex, markOperands } from './commands/container-argv.js';
 
 const program = new Command('atomic')
   .description('atomic-host toolkit: seed media, ISO images, cloud-config validation')
@@ -247,6 +248,155 @@ agentCmd(volume, 'prune', 'remove volumes no container uses (anonymous ones; all
   .option('--json', 'print what was removed as JSON')
   .action(async (_o, cmd: Command) => (await import('./commands/volume-prune.js')).run(withGlobals(cmd)));
 
+// --- containers: run, ps, logs, exec, ... (docker's flags) --------------------------------------
+const containerAction = (file: string, fn = 'run') => async (...args: unknown[]): Promise<void> => {
+  const cmd = args[args.length - 1] as Command;
+  const mod = (await import(`./commands/${file}.js`)) as Record<string, (...a: unknown[]) => Promise<void>>;
+  await mod[fn]!(...args.slice(0, -2), withGlobals(cmd));
+};
+const runFlags = (c: Command): Command =>
+  c
+    .helpOption('--help', 'display help for command') // -h is --hostname, as in docker run
+    .argument('<image>', 'NAME[:TAG|@DIGEST] or image ID')
+    .argument('[command...]', 'the command and its arguments (replace the image\'s CMD)')
+    .option('--name <name>', 'container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)')
+    .option('-e, --env <K=V>', 'set an environment variable; K alone takes it from here (repeatable)', collect)
+    .option('--env-file <file>', 'read K=V lines from a file (repeatable)', collect)
+    .option('-l, --label <K=V>', 'set a label (repeatable)', collect)
+    .option('-p, --publish <spec>', 'publish a port: [IP:][HOST:]CONTAINER[/PROTO] (repeatable)', collect)
+    .option('-v, --volume <spec>', 'NAME:/PATH[:ro] or /HOST:/PATH[:OPTS] (repeatable)', collect)
+    .option('--tmpfs <path[:opts]>', 'mount a tmpfs (repeatable)', collect)
+    .option('-m, --memory <bytes>', 'memory limit (e.g. 64m, 1g)')
+    .option('--memory-swap <bytes>', 'memory + swap limit; -1 = unlimited swap')
+    .option('--memory-reservation <bytes>', 'memory soft limit')
+    .option('--shm-size <bytes>', 'size of /dev/shm')
+    .option('-c, --cpu-shares <n>', 'CPU shares (relative weight)')
+    .option('--cpus <n>', 'number of CPUs (e.g. 1.5)')
+    .option('--cpuset-cpus <list>', 'CPUs to run on (0-3, 0,1)')
+    .option('--blkio-weight <n>', 'block IO weight, 10..1000')
+    .option('--pids-limit <n>', 'process limit; -1 = unlimited')
+    .option('--restart <policy>', 'no, always, unless-stopped, on-failure[:N]')
+    .option('-h, --hostname <name>', 'container host name')
+    .option('-u, --user <user>', 'USER[:GROUP] or UID[:GID]')
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('--entrypoint <cmd>', 'replace the image\'s ENTRYPOINT ("" for none)')
+    .option('--read-only', 'mount the root filesystem read-only')
+    .option('--privileged', 'all capabilities and devices, no confinement')
+    .option('--cap-add <cap>', 'add a capability (repeatable)', collect)
+    .option('--cap-drop <cap>', 'drop a capability (repeatable)', collect)
+    .option('--security-opt <opt>', 'seccomp=..., no-new-privileges, ... (repeatable)', collect)
+    .option('--init', 'run an init process as PID 1 that reaps zombies and forwards signals')
+    .option('--dns <ip>', 'DNS server (repeatable)', collect)
+    .option('--add-host <host:ip>', 'add a line to /etc/hosts (repeatable)', collect)
+    .option('--network <name>', 'bridge (default), host, none or a network name')
+    .option('--rm', 'remove the container when it exits')
+    .option('-t, --tty', 'allocate a terminal (output is then one raw stream)')
+    .option('-i, --interactive', 'keep stdin open (not supported yet: refused)')
+    .option('--log-driver <driver>', 'logging driver (json-file)')
+    .option('--log-opt <K=V>', 'max-size=SIZE, max-file=N (repeatable)', collect)
+    .option('--ulimit <name=soft[:hard]>', 'resource limit, e.g. nofile=1024:2048 (repeatable)', collect)
+    .option('--stop-signal <signal>', 'signal that stops the container (default SIGTERM)')
+    .addOption(new Option('--pull <policy>', 'pull the image: missing (when not in the store), always, never').choices(['missing', 'always', 'never']).default('missing'));
+runFlags(agentCmd(program, 'run', 'create and start a container; without -d show its output and exit with its code'))
+  .option('-d, --detach', 'run in the background and print the container ID')
+  .action(containerAction('container-run', 'run'));
+runFlags(agentCmd(program, 'create', 'create a container (pulling its image if missing) and print its ID'))
+  .action(containerAction('container-run', 'create'));
+agentCmd(program, 'start', 'start stopped containers')
+  .argument('<container...>', 'names or IDs')
+  .action(containerAction('container-start'));
+agentCmd(program, 'stop', 'stop running containers (the stop signal, then SIGKILL after the timeout)')
+  .argument('<container...>', 'names or IDs')
+  .option('-t, --time <seconds>', 'seconds to wait before killing (-1: forever; default: the container\'s, else 10)')
+  .action(containerAction('container-stop'));
+agentCmd(program, 'restart', 'restart containers')
+  .argument('<container...>', 'names or IDs')
+  .option('-t, --time <seconds>', 'seconds to wait for the stop before killing')
+  .action(containerAction('container-restart'));
+agentCmd(program, 'kill', 'send a signal to containers\' main process')
+  .argument('<container...>', 'names or IDs')
+  .option('-s, --signal <signal>', 'signal name or number', 'KILL')
+  .action(containerAction('container-kill'));
+agentCmd(program, 'rm', 'remove containers')
+  .argument('<container...>', 'names or IDs')
+  .option('-f, --force', 'remove running containers too (killed first)')
+  .option('-v, --volumes', 'also remove their anonymous volumes')
+  .action(containerAction('container-rm'));
+agentCmd(program, 'ps', 'list containers (CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES)')
+  .option('-a, --all', 'show all containers (default: running ones)')
+  .option('-q, --quiet', 'print only IDs')
+  .option('-n, --last <n>', 'show the n last created containers (all states)')
+  .option('-l, --latest', 'show the last created container (all states)')
+  .option('-f, --filter <key=value>', 'name=, label=K[=V], status=, ancestor=, id= (repeatable)', collect)
+  .option('--no-trunc', 'do not truncate IDs and commands')
+  .option('--format <format>', 'json or table')
+  .option('--json', 'print the API\'s container summaries as JSON')
+  .action(containerAction('container-ps'));
+agentCmd(program, 'logs', 'show a container\'s output (stdout to stdout, stderr to stderr)')
+  .argument('<container>', 'name or ID')
+  .option('-f, --follow', 'keep following until the container exits')
+  .option('-t, --timestamps', 'prefix each line with its RFC 3339 time')
+  .option('--since <time>', 'from this time: a duration (10m), RFC 3339 date or Unix seconds')
+  .option('--until <time>', 'up to this time (same forms)')
+  .option('-n, --tail <n>', 'only the last n lines (or all)')
+  .action(containerAction('container-logs'));
+agentCmd(program, 'exec', 'run a command in a running container and exit with its code')
+  .argument('<container>', 'name or ID')
+  .argument('<command...>', 'the command and its arguments')
+  .option('-d, --detach', 'run in the background')
+  .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collect)
+  .option('--env-file <file>', 'read K=V lines from a file (repeatable)', collect)
+  .option('-u, --user <user>', 'USER[:GROUP] or UID[:GID]')
+  .option('-w, --workdir <dir>', 'working directory')
+  .option('--privileged', 'extended privileges for the command')
+  .option('-t, --tty', 'allocate a terminal')
+  .option('-i, --interactive', 'keep stdin open (not supported yet: refused)')
+  .action(containerAction('container-exec'));
+agentCmd(program, 'inspect', 'print containers as JSON (Docker\'s shape)')
+  .argument('<container...>', 'names or IDs')
+  .option('-f, --format <template>', 'a Go template of field references, e.g. \'{{.State.Status}} {{.HostConfig.Memory}}\'')
+  .action(containerAction('container-inspect'));
+agentCmd(program, 'stats', 'show containers\' CPU, memory, network, block IO and PIDs')
+  .argument('[container...]', 'names or IDs (default: running containers)')
+  .option('-a, --all', 'all containers (default: running ones)')
+  .option('--no-stream', 'print one table and exit')
+  .option('--json', 'with --no-stream: the computed figures as JSON')
+  .action(containerAction('container-stats'));
+agentCmd(program, 'update', 'change containers\' resource limits and restart policy')
+  .argument('<container...>', 'names or IDs')
+  .option('-m, --memory <bytes>', 'memory limit (e.g. 128m)')
+  .option('--memory-swap <bytes>', 'memory + swap limit; -1 = unlimited swap')
+  .option('--memory-reservation <bytes>', 'memory soft limit')
+  .option('-c, --cpu-shares <n>', 'CPU shares')
+  .option('--cpus <n>', 'number of CPUs')
+  .option('--cpuset-cpus <list>', 'CPUs to run on')
+  .option('--blkio-weight <n>', 'block IO weight, 10..1000')
+  .option('--pids-limit <n>', 'process limit; -1 = unlimited')
+  .option('--restart <policy>', 'no, always, unless-stopped, on-failure[:N]')
+  .action(containerAction('container-update'));
+agentCmd(program, 'rename', 'rename a container')
+  .argument('<container>', 'name or ID')
+  .argument('<new-name>', 'the new name')
+  .action(containerAction('container-rename'));
+agentCmd(program, 'wait', 'wait until containers stop and print their exit codes')
+  .argument('<container...>', 'names or IDs')
+  .action(containerAction('container-wait'));
+agentCmd(program, 'events', 'print the agent\'s events as they happen')
+  .option('--since <time>', 'replay events since: a duration (10m), RFC 3339 date or Unix seconds')
+  .option('--until <time>', 'stop at this time')
+  .option('-f, --filter <key=value>', 'type=, event=, container=, image=, label= (repeatable)', collect)
+  .option('--json', 'print the events as JSON lines')
+  .action(containerAction('container-events'));
+
+/** `run IMAGE sh -c ...`: the words after the image (exec: the container) are the container's. */
+function containerCommandLine(argv: readonly string[]): string[] {
+  const at = commandIndex(argv);
+  const name = at < 0 ? '' : (argv[at] as string);
+  const cmd = ['run', 'create', 'exec'].includes(name) ? program.commands.find((c) => c.name() === name) : undefined;
+  if (cmd === undefined) return [...argv];
+  return markOperands(argv, at + 1, cmd.options.map((o) => ({ ...(o.short === undefined ? {} : { short: o.short }), ...(o.long === undefined ? {} : { long: o.long }), takesValue: o.required || o.optional })));
+}
+
 /** docker's `-H URL` before the command means --host; later a command's own -H takes it. */
 function hostFlagFirst(argv: readonly string[]): string[] {
   const out = [...argv];
@@ -262,7 +412,7 @@ function hostFlagFirst(argv: readonly string[]): string[] {
 
 async function main(argv: readonly string[]): Promise<number> {
   try {
-    await program.parseAsync(hostFlagFirst(argv));
+    await program.parseAsync(containerCommandLine(hostFlagFirst(argv)));
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -19,6 +19,13 @@ export interface AgentRequest {
   readonly signal?: AbortSignal;
 }
 
+/** An answer read as it arrives (logs, stats, events, wait): the body is the response stream. */
+export interface AgentStream {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: IncomingMessage;
+}
+
 export interface AgentResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
@@ -122,6 +129,18 @@ export class AgentClient {
     } catch (e) {
       throw errorOfCode('Internal', `the agent answered ${method} ${path} with something that is not JSON`, { cause: e });
     }
+  }
+
+  /**
+   * A request whose answer is handed over once its headers arrived, the body still streaming:
+   * `docker run` waits for the headers of POST /wait before it starts the container, and reads
+   * logs and stats as they come. Error answers throw (their body is read whole).
+   */
+  async open(method: string, path: string, opts: AgentRequest = {}): Promise<AgentStream> {
+    const res = await this.send(method, await this.versioned(path, opts), opts, opts.signal);
+    const status = res.statusCode ?? 0;
+    if (status >= 400) throw daemonError(status, await drain(res));
+    return { status, headers: res.headers, body: res };
   }
 
   /** A JSON-stream request: `onMessage` for each line; an in-band error throws after its line. */

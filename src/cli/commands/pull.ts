@@ -3,8 +3,8 @@
 // one line per layer, redrawn in place; otherwise a line whenever a layer's status changes. Ends
 // like `docker pull`: the digest, the status, then the canonical reference.
 import { InvalidArgument } from '../../lib/errors.js';
-import { formatReference, parseNormalizedReference, withDefaultTag } from '../../formats/oci/reference.js';
-import type { JsonMessage } from '../../adapters/agent-client/agent-client.js';
+import { formatReference, parseNormalizedReference, withDefaultTag, type ImageReference } from '../../formats/oci/reference.js';
+import type { AgentClient, JsonMessage } from '../../adapters/agent-client/agent-client.js';
 import { connectAgent, humanSize, pathName, type AgentOptions } from './agent-common.js';
 
 export interface PullOptions extends AgentOptions {
@@ -21,26 +21,11 @@ export async function run(reference: string, opts: PullOptions): Promise<void> {
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);
-  const display = opts.quiet === true || opts.json === true ? undefined : process.stdout.isTTY === true ? new TtyProgress() : new LineProgress();
-  const finals: string[] = [];
+  let finals: string[];
   try {
-    await client.stream(
-      'POST',
-      '/images/create',
-      (m) => {
-        if (m.id === undefined && m.status !== undefined) finals.push(m.status);
-        display?.message(m);
-      },
-      {
-        query: { fromImage: `${ref.domain}/${ref.path}`, tag: ref.digest ?? ref.tag, ...(opts.platform === undefined ? {} : { platform: opts.platform }) },
-        // The docker CLI always sends one; `{}` means anonymous (credentials are the agent's business).
-        headers: { 'X-Registry-Auth': Buffer.from('{}').toString('base64url') },
-        signal: controller.signal,
-      },
-    );
+    finals = await pullWithProgress(client, ref, opts.quiet === true || opts.json === true ? undefined : process.stdout, { signal: controller.signal, ...(opts.platform === undefined ? {} : { platform: opts.platform }) });
   } finally {
     process.removeListener('SIGINT', onSignal);
-    display?.end();
   }
   const canonical = formatReference(ref);
   if (opts.json === true) {
@@ -54,19 +39,51 @@ export async function run(reference: string, opts: PullOptions): Promise<void> {
   process.stdout.write(`${canonical}\n`);
 }
 
+/**
+ * POST /images/create with Docker's progress display on `out` (none when undefined); returns the
+ * summary lines (Digest:, Status:). `atomic run` shows it on stderr when the image is missing.
+ */
+export async function pullWithProgress(
+  client: AgentClient, ref: ImageReference, out: NodeJS.WriteStream | undefined, o: { signal?: AbortSignal; platform?: string } = {},
+): Promise<string[]> {
+  const display = out === undefined ? undefined : out.isTTY === true ? new TtyProgress(out) : new LineProgress(out);
+  const finals: string[] = [];
+  try {
+    await client.stream(
+      'POST',
+      '/images/create',
+      (m) => {
+        if (m.id === undefined && m.status !== undefined) finals.push(m.status);
+        display?.message(m);
+      },
+      {
+        query: { fromImage: `${ref.domain}/${ref.path}`, tag: ref.digest ?? ref.tag, ...(o.platform === undefined ? {} : { platform: o.platform }) },
+        // The docker CLI always sends one; `{}` means anonymous (credentials are the agent's business).
+        headers: { 'X-Registry-Auth': Buffer.from('{}').toString('base64url') },
+        ...(o.signal === undefined ? {} : { signal: o.signal }),
+      },
+    );
+  } finally {
+    display?.end();
+  }
+  return finals;
+}
+
 /** Not a terminal: one line per layer status change, and the summary lines. */
 class LineProgress {
   private readonly last = new Map<string, string>();
 
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
   message(m: JsonMessage): void {
     if (m.status === undefined) return;
     if (m.id === undefined) {
-      process.stdout.write(`${m.status}\n`);
+      this.out.write(`${m.status}\n`);
       return;
     }
     if (this.last.get(m.id) === m.status) return;
     this.last.set(m.id, m.status);
-    process.stdout.write(`${m.id}: ${m.status}\n`);
+    this.out.write(`${m.id}: ${m.status}\n`);
   }
 
   end(): void {}
@@ -77,6 +94,8 @@ class TtyProgress {
   private readonly lines: string[] = [];
   private readonly index = new Map<string, number>();
 
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
   message(m: JsonMessage): void {
     if (m.status === undefined) return;
     const d = m.progressDetail;
@@ -86,13 +105,13 @@ class TtyProgress {
     if (at === undefined) {
       if (m.id !== undefined) this.index.set(m.id, this.lines.length);
       this.lines.push(text);
-      process.stdout.write(`${text}\n`);
+      this.out.write(`${text}\n`);
       return;
     }
     this.lines[at] = text;
     const up = this.lines.length - at;
     // Up to the layer's line, clear it, write, and back down (ANSI CUU/EL/CUD).
-    process.stdout.write(`\x1b[${up}A\r\x1b[2K${text}\r\x1b[${up}B`);
+    this.out.write(`\x1b[${up}A\r\x1b[2K${text}\r\x1b[${up}B`);
   }
 
   end(): void {}

@@ -1,0 +1,138 @@
+// atomic run [flags] IMAGE [COMMAND [ARG...]]   and   atomic create [flags] IMAGE [COMMAND...]
+// As `docker run`: create the container (a missing image is pulled, with the progress on stderr,
+// and the create tried again, as the docker CLI does on "No such image"), register a wait for
+// its next exit BEFORE starting it (so a fast exit is not missed), start it, then, unless -d,
+// copy its output (stdout to stdout, stderr to stderr) until it exits and exit with its code.
+// `create` stops after the create and prints the ID.
+//
+// The agent has no attach endpoint yet, so the output is read by following the container's logs
+// from the start; that is why a foreground `--rm` is done here and not by the agent (AutoRemove):
+// a container that exits at once could be removed before its logs are read. With -d, --rm is
+// HostConfig.AutoRemove and the agent removes the container when it exits.
+//
+// Ctrl-C without -d stops following and leaves the container running (docker would proxy the
+// signal to the container; we do not, to keep `atomic run` a viewer of the container's life). The
+// exit status is then 130 and a foreground --rm is not done: `atomic rm -f` it.
+import { readFile } from 'node:fs/promises';
+import type { AgentClient } from '../../adapters/agent-client/agent-client.js';
+import { familiarString, parseNormalizedReference, withDefaultTag, type ImageReference } from '../../formats/oci/reference.js';
+import { runFlagsToCreateBody, type CreateBody, type RunFlags } from '../../core/containers/run-flags.js';
+import { InvalidArgument, NotFound, fromSystemError } from '../../lib/errors.js';
+import { containerPath, demultiplex, endedByUs, interruptSignal, withAgent, type ContainerOptions } from './container-common.js';
+
+export interface RunOptions extends ContainerOptions, Omit<RunFlags, 'envFiles' | 'tty'> {
+  readonly detach?: boolean;
+  readonly name?: string;
+  readonly envFile?: readonly string[];
+  readonly interactive?: boolean;
+  readonly tty?: boolean;
+  /** docker's --pull: missing (default) pulls on "No such image", always pulls first, never does not pull. */
+  readonly pull?: 'missing' | 'always' | 'never';
+}
+
+/** docker run's exit status when the container could not be created or started (docs: "Exit status"). */
+export const EXIT_RUN_FAILED = 125;
+/** 128 + SIGINT: we stopped following on Ctrl-C. */
+const EXIT_INTERRUPTED = 130;
+
+async function createBody(image: string, command: readonly string[], opts: RunOptions): Promise<CreateBody> {
+  if (opts.interactive === true) {
+    throw new InvalidArgument('keeping stdin open (-i) is not supported by atomicd yet; run without -i (add -d to run in the background)', { subject: '--interactive' });
+  }
+  const envFiles = [];
+  for (const path of opts.envFile ?? []) {
+    const text = await readFile(path, 'utf8').catch((e: unknown) => {
+      throw fromSystemError(e, path, 'reading --env-file');
+    });
+    envFiles.push({ path, text });
+  }
+  return runFlagsToCreateBody(image, command, { ...opts, envFiles }, (k) => process.env[k]);
+}
+
+/** The image reference to pull, or undefined for something that is no name (an image ID). */
+function pullableReference(image: string): ImageReference | undefined {
+  try {
+    return withDefaultTag(parseNormalizedReference(image));
+  } catch {
+    return undefined;
+  }
+}
+
+async function pullImage(client: AgentClient, ref: ImageReference): Promise<void> {
+  const { pullWithProgress } = await import('./pull.js');
+  await pullWithProgress(client, ref, process.stderr);
+}
+
+/**
+ * POST /containers/create; with --pull missing a 404 (no such image) pulls the image, showing
+ * the progress on stderr, and creates again; --pull always pulls first; --pull never does not.
+ */
+async function createContainer(client: AgentClient, body: CreateBody, name: string | undefined, pull: RunOptions['pull'] = 'missing'): Promise<string> {
+  const create = (): Promise<{ Id: string; Warnings?: string[] | null }> =>
+    client.json('POST', '/containers/create', { body, ...(name === undefined ? {} : { query: { name } }) });
+  const ref = pullableReference(body.Image ?? '');
+  if (pull === 'always' && ref !== undefined) await pullImage(client, ref);
+  let created: { Id: string; Warnings?: string[] | null };
+  try {
+    created = await create();
+  } catch (e) {
+    // Not a name we could pull (an image ID), or pulling is not wanted: the daemon's answer stands.
+    if (!(e instanceof NotFound) || ref === undefined || pull !== 'missing') throw e;
+    process.stderr.write(`Unable to find image '${familiarString(ref)}' locally\n`);
+    await pullImage(client, ref);
+    created = await create();
+  }
+  for (const w of created.Warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
+  return created.Id;
+}
+
+export async function create(image: string, command: readonly string[], opts: RunOptions): Promise<void> {
+  const body = await createBody(image, command, opts);
+  await withAgent(opts, async (client) => {
+    process.stdout.write(`${await createContainer(client, body, opts.name, opts.pull)}\n`);
+  }, EXIT_RUN_FAILED);
+}
+
+export async function run(image: string, command: readonly string[], opts: RunOptions): Promise<void> {
+  let body = await createBody(image, command, opts);
+  const detach = opts.detach === true;
+  const removeHere = !detach && opts.rm === true;
+  if (removeHere) body = { ...body, HostConfig: { ...body.HostConfig, AutoRemove: false } };
+  await withAgent(opts, async (client) => {
+    const id = await createContainer(client, body, opts.name, opts.pull);
+    if (detach) {
+      await client.request('POST', containerPath(id, '/start'));
+      process.stdout.write(`${id}\n`);
+      return;
+    }
+    const interrupt = interruptSignal();
+    try {
+      // The agent answers the headers once the waiter is registered; only then is the container started.
+      const wait = await client.open('POST', containerPath(id, '/wait'), { query: { condition: 'next-exit' }, signal: interrupt.signal });
+      try {
+        await client.request('POST', containerPath(id, '/start'));
+      } catch (e) {
+        wait.body.destroy();
+        if (removeHere) await client.request('DELETE', containerPath(id), { query: { force: '1', v: '1' } }).catch(() => undefined);
+        throw e;
+      }
+      try {
+        const logs = await client.open('GET', containerPath(id, '/logs'), { query: { follow: '1', stdout: '1', stderr: '1' }, signal: interrupt.signal });
+        await demultiplex(logs.body, logs.headers, opts.tty === true);
+        const chunks: Buffer[] = [];
+        for await (const c of wait.body as AsyncIterable<Buffer>) chunks.push(c);
+        const result = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { StatusCode: number; Error?: { Message?: string } | null };
+        if (result.Error?.Message !== undefined && result.Error.Message !== '') process.stderr.write(`atomic: ${result.Error.Message}\n`);
+        if (removeHere) await client.request('DELETE', containerPath(id), { query: { force: '1', v: '1' } });
+        process.exitCode = result.StatusCode;
+      } catch (e) {
+        if (!endedByUs(e, interrupt.signal)) throw e;
+        wait.body.destroy();
+        process.stderr.write(`atomic: stopped following ${id.slice(0, 12)}; it keeps running${removeHere ? ' and is not removed' : ''}\n`);
+        process.exitCode = EXIT_INTERRUPTED;
+      }
+    } finally {
+      interrupt.off();
+    }
+  }, EXIT_RUN_FAILED);
+}
