@@ -1,5 +1,5 @@
 // Benchmarks against the peer tools, same inputs, same run; medians of several runs.
-//   node dist/bench/run.js [iso|seed|provision|host|logs|pull|all] [--runs N] [--tree-mb N] [--lines N]
+//   node dist/bench/run.js [iso|seed|provision|host|logs|pull|run|all] [--runs N] [--tree-mb N] [--lines N]
 // Results: bench/results/latest.json (and printed). See README "Benchmarks".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { makeMixedTree } from './mixed-tree.js';
 import { benchContainerLogs } from './container-logs.js';
 import { benchImagePull } from './image-pull.js';
+import { benchContainerRun } from './container-run.js';
 import { makeBusyboxRoot } from '../test/fixtures/busybox-root.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -198,6 +199,7 @@ runcmd:
   }
   if (which === 'host' || which === 'all') results.push(...(await benchHost(work, opt('runs', 7))));
   if (which === 'pull' || which === 'all') results.push(...(await benchImagePull(work, opt('runs', 5), { cli, agent, env: BENCH_ENV })));
+  if (which === 'run' || which === 'all') results.push(...(await benchContainerRun(work, opt('runs', 9), { cli, env: BENCH_ENV, containers: opt('containers', 100) })));
   if (which === 'logs' || which === 'all') results.push(...(await benchContainerLogs(work, opt('runs', 5), opt('lines', 1_000_000))));
 } finally {
   spawnSync('chattr', ['-R', '-i', work], { stdio: 'ignore' });

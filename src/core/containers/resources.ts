@@ -183,8 +183,10 @@ export function ociResources(hc: HostConfig, mode: CgroupMode, unified?: Readonl
   if ((hc.CpusetMems ?? '') !== '') cpu.mems = hc.CpusetMems as string;
   if (Object.keys(cpu).length > 0) r.cpu = cpu;
 
-  // Docker getPidsLimit: 0 and negative mean unlimited; runc needs -1 to lift an earlier limit.
-  if (hc.PidsLimit !== undefined && hc.PidsLimit !== null) r.pids = { limit: hc.PidsLimit > 0 ? hc.PidsLimit : -1 };
+  // Docker getPidsLimit: 0 and negative mean unlimited, which at create is no pids entry at all
+  // (crun writes a -1 verbatim and the v1 pids.max refuses it). updateResources asks for -1
+  // explicitly when lifting an earlier limit.
+  if (hc.PidsLimit !== undefined && hc.PidsLimit !== null && hc.PidsLimit > 0) r.pids = { limit: hc.PidsLimit };
   if ((hc.BlkioWeight ?? 0) > 0) r.blockIO = { weight: hc.BlkioWeight as number };
   // `unified` keys are cgroup v2 file names; runc rejects the whole config on v1 ("cannot use
   // unified on cgroup v1") and crun on a hybrid host would write them to the v2 mount.
@@ -245,6 +247,8 @@ export function updateResources(current: HostConfig, patch: Pick<HostConfig, (ty
   if (patch.BlkioWeight !== undefined) o.BlkioWeight = hostConfig.BlkioWeight;
   if (patch.PidsLimit !== undefined) o.PidsLimit = patch.PidsLimit === null || patch.PidsLimit <= 0 ? -1 : hostConfig.PidsLimit;
   const resources = ociResources(only, f.mode);
+  // Lifting a pids limit: runc turns the explicit -1 into "max".
+  if (o.PidsLimit === -1) resources.pids = { limit: -1 };
   // Lifting a memory+swap limit: runc/crun need an explicit -1 (memory.memsw.limit_in_bytes).
   if (patch.MemorySwap === -1 && f.swapLimit) resources.memory = { ...resources.memory, swap: -1 };
   // Lifting a CPU limit: the runtime needs an explicit -1 quota (cgroup v1 cpu.cfs_quota_us).
