@@ -3,20 +3,8 @@
 // a numeric uid need not exist in passwd (gid 0 then, home "/"); a name must; supplementary groups
 // are the groups that list the user as a member, plus HostConfig.GroupAdd.
 import { NotFound, InvalidArgument } from '../../lib/errors.js';
-
-export interface PasswdEntry {
-  readonly name: string;
-  readonly uid: number;
-  readonly gid: number;
-  readonly home: string;
-  readonly shell: string;
-}
-
-export interface GroupEntry {
-  readonly name: string;
-  readonly gid: number;
-  readonly members: readonly string[];
-}
+// One reader of the account databases for provisioning and containers alike.
+import { parseGroup, parsePasswd, type PasswdEntry } from '../provision/parse-passwd.js';
 
 export interface ExecUser {
   readonly uid: number;
@@ -28,30 +16,6 @@ export interface ExecUser {
 }
 
 const isId = (s: string): boolean => /^\d+$/.test(s) && Number(s) <= 0xffffffff;
-
-/** passwd(5): name:password:uid:gid:gecos:home:shell; malformed lines are skipped like glibc does. */
-export function parsePasswd(text: string): PasswdEntry[] {
-  const out: PasswdEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '' || line.startsWith('#')) continue;
-    const f = line.split(':');
-    if (f.length < 7 || !isId(f[2] ?? '') || !isId(f[3] ?? '')) continue;
-    out.push({ name: f[0] ?? '', uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '', shell: f[6] ?? '' });
-  }
-  return out;
-}
-
-/** group(5): name:password:gid:member,member. */
-export function parseGroup(text: string): GroupEntry[] {
-  const out: GroupEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '' || line.startsWith('#')) continue;
-    const f = line.split(':');
-    if (f.length < 4 || !isId(f[2] ?? '')) continue;
-    out.push({ name: f[0] ?? '', gid: Number(f[2]), members: (f[3] ?? '').split(',').map((m) => m.trim()).filter((m) => m !== '') });
-  }
-  return out;
-}
 
 export interface UserDatabase {
   /** Content of the image's /etc/passwd; undefined when the image has none. */
