@@ -15,11 +15,9 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
 import {
-  AtomicError, Cancelled, Conflict, DataLoss, InvalidArgument, NotFound, Unimplemented, fromSystemError,
+  Cancelled, Conflict, DataLoss, InvalidArgument, NotFound, Unimplemented, fromSystemError,
 } from '../../lib/errors.js';
 import { writeFileAtomically } from '../../lib/atomic-file.js';
 import { abortReason } from '../../lib/backoff.js';
@@ -32,10 +30,11 @@ import {
   familiarString, formatReference, parseNormalizedReference, repositoryName, withDefaultTag, type ImageReference,
 } from '../../formats/oci/reference.js';
 import { readTarStream } from '../../formats/tar/tar-stream.js';
-import { runTool } from '../process/run-tool.js';
 import { RegistryClient, type RegistryClientOptions, type RegistryCredentials, type RepositoryLocation } from '../registry/registry-client.js';
 import { readImagesFile, writeImagesFile, type ImageLayer, type ImageRecord } from './images-file.js';
 import { unpackLayer } from './layer-unpack.js';
+import { DecompressingSink } from './decompressing-sink.js';
+import { SyncHelper } from './sync-helper.js';
 
 export type { ImageLayer, ImageRecord } from './images-file.js';
 
@@ -90,13 +89,18 @@ export interface ImageStoreOptions {
   readonly root: string;
   /** Defaults for every pull: insecure registries, credentials, timeouts, retries. */
   readonly registry?: RegistryClientOptions;
-  /** Layers downloaded and unpacked at once (Docker's max-concurrent-downloads is 3). */
+  /**
+   * Layers downloaded and unpacked at once. Default 6, as containers/image (podman) downloads:
+   * each layer is unpacked while it downloads, so a layer left waiting for a free slot would be
+   * a serial tail (Docker's max-concurrent-downloads is 3, with a separate unpack queue).
+   */
   readonly layerConcurrency?: number;
   /** The platform pulls select by default. Default: this host's. */
   readonly defaultPlatform?: Platform;
 }
 
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+const DEFAULT_LAYER_CONCURRENCY = 6;
 const HEX = /^[a-f0-9]{64}$|^[a-f0-9]{128}$/;
 
 export class ImageStore {
@@ -112,12 +116,16 @@ export class ImageStore {
   /** Digests a pull in progress has fetched or will record: gc must not take them from under it. */
   private readonly pins = new Map<string, number>();
   private prepared: Promise<void> | undefined;
+  /** syncDisk's group commit: the sync running, and the one the callers since it started wait for. */
+  private syncRunning: Promise<void> | undefined;
+  private syncNext: Promise<void> | undefined;
+  private readonly syncHelper = new SyncHelper();
 
   constructor(opts: ImageStoreOptions) {
     this.root = opts.root;
     this.imagesPath = join(opts.root, 'images.json');
     this.registryDefaults = opts.registry ?? {};
-    this.layerConcurrency = Math.max(1, opts.layerConcurrency ?? 3);
+    this.layerConcurrency = Math.max(1, opts.layerConcurrency ?? DEFAULT_LAYER_CONCURRENCY);
     this.defaultPlatform = opts.defaultPlatform ?? hostPlatform(process.platform, process.arch);
   }
 
@@ -207,7 +215,9 @@ export class ImageStore {
     }
     pin(...diffIds);
 
-    // 3. Layers: download, verify, unpack, a few at a time.
+    // 3. Layers: download, verify, unpack, a few at a time. The syncfs helper is started first,
+    // while this process is small (sync-helper.ts).
+    this.syncHelper.warm();
     const known = await this.knownDiffSizes();
     const sizes = await mapLimit(
       manifest.layers,
@@ -532,7 +542,16 @@ export class ImageStore {
     }
     if (!(await exists(this.blobPath(desc.digest)))) {
       report('Waiting');
-      await this.shared(`blob:${desc.digest}`, () => this.downloadLayerBlob(client, repo, desc, report, signal));
+      const running = this.inFlight.get(`blob:${desc.digest}`);
+      if (running === undefined) {
+        const streamed = await this.downloadAndUnpack(client, repo, desc, diffId, report, signal);
+        if (streamed !== undefined) return streamed;
+        // The stream was not the blob from byte 0 to its end in one go (a retry, a restart):
+        // the stored, verified blob is unpacked instead.
+      } else {
+        // Another pull downloads this blob (for a layer it names another diff_id): wait for it.
+        await running;
+      }
     } else {
       report('Download complete');
     }
@@ -541,6 +560,80 @@ export class ImageStore {
     } catch (e) {
       if (e instanceof InvalidArgument || e instanceof DataLoss) await this.dropRefusedBlob(desc.digest);
       throw e;
+    }
+  }
+
+  /**
+   * Download the blob and unpack it as it arrives: the bytes go to ingest/ (hashed there against
+   * the blob digest) and, through a DecompressingSink, to gunzip -> tar -> files in a private
+   * directory of tmp/ (hashed there against the diff_id). Nothing becomes visible before both
+   * checks passed: the blob is renamed into blobs/ only once its digest matched, the directory
+   * into layers/ only after that and once the diff_id matched too. Returns undefined when the
+   * unpack did not see the blob as one contiguous stream from byte 0 (a retried or restarted
+   * download): the caller then unpacks the stored blob.
+   *
+   * Why the unpacked files are right when this returns a size: the unpack saw each offset once,
+   * in order, from 0 to the end; those are the bytes written to the partial file at the same
+   * offsets (a rewrite of the file means a new attempt, which starts again at a lower offset and
+   * so is not contiguous); the download verified that file against the blob digest. And the
+   * uncompressed stream the files came from has the config's diff_id.
+   */
+  private async downloadAndUnpack(
+    client: RegistryClient,
+    repo: RepositoryLocation,
+    desc: Descriptor,
+    diffId: string,
+    report: (status: LayerStatus, current?: number, total?: number) => void,
+    signal: AbortSignal,
+  ): Promise<number | undefined> {
+    const what = `layer ${desc.digest}`;
+    const temp = await this.makeUnpackDir(diffId);
+    try {
+      const sink = new DecompressingSink(what);
+      let expected = 0;
+      let contiguous = true;
+      const onBytes = (chunk: Buffer, offset: number): Promise<void> | undefined => {
+        if (!contiguous) return undefined;
+        if (offset !== expected) {
+          contiguous = false;
+          sink.fail(new Cancelled(`${what}: the download started again at byte ${offset}; unpacking the stored blob instead`));
+          return undefined;
+        }
+        expected += chunk.length;
+        return sink.write(chunk);
+      };
+      const unpacking = this.unpackInto(sink, temp, desc, diffId, signal).then(
+        (contentBytes) => ({ ok: true as const, contentBytes }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+      // Once the blob is verified, the unpack finishes before the blob is stored: one syncfs then
+      // makes both the blob and the unpacked files durable.
+      const finishUnpack = async (): Promise<void> => {
+        sink.end();
+        await unpacking;
+      };
+      try {
+        await this.shared(`blob:${desc.digest}`, () => this.downloadLayerBlob(client, repo, desc, report, signal, onBytes, finishUnpack));
+      } catch (e) {
+        sink.fail(e);
+        await unpacking;
+        throw e;
+      }
+      const r = await unpacking;
+      if (!contiguous || expected !== desc.size) return undefined;
+      report('Extracting', desc.size, desc.size);
+      // The blob is verified and stored: an unpack failure is the layer's own (refused content, a
+      // corrupt gzip stream, a diff_id mismatch), as it would be reading the stored blob.
+      if (!r.ok) {
+        if (r.error instanceof InvalidArgument || r.error instanceof DataLoss) await this.dropRefusedBlob(desc.digest);
+        throw r.error;
+      }
+      // The syncfs before the blob was stored started after the unpack had finished: it covered it.
+      await this.commitLayer(temp, diffId, { synced: true });
+      report('Pull complete');
+      return r.contentBytes;
+    } finally {
+      await rm(temp, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 
@@ -564,12 +657,17 @@ export class ImageStore {
     desc: Descriptor,
     report: (status: LayerStatus, current?: number, total?: number) => void,
     signal: AbortSignal,
+    onBytes: (chunk: Buffer, offset: number) => Promise<void> | undefined,
+    beforeStore: () => Promise<void>,
   ): Promise<void> {
     const { algorithm, hex } = parseDigest(desc.digest, 'layer digest');
     const partial = join(this.root, 'ingest', `${algorithm}-${hex}.partial`);
     let lastReport = 0;
     await client.downloadBlob(repo, desc, partial, {
       signal,
+      onBytes,
+      // The syncfs below makes the file durable, together with the layer unpacked meanwhile.
+      sync: false,
       onProgress: (current, total) => {
         // About every 512 KiB, and the last byte: enough for a progress bar, not a flood.
         if (current - lastReport >= 512 * 1024 || current === total) {
@@ -579,6 +677,9 @@ export class ImageStore {
       },
     });
     report('Verifying Checksum');
+    await beforeStore();
+    // Durable before it gets its name: started after the last write of the file completed.
+    await this.syncDisk();
     const target = this.blobPath(desc.digest);
     try {
       await rename(partial, target);
@@ -590,12 +691,45 @@ export class ImageStore {
   }
 
   /**
-   * Unpack the blob of `desc` into tmp/, check that the uncompressed stream is `diffId`, then
-   * rename it into layers/. A refused or failed layer leaves nothing behind.
+   * Unpack the stored blob of `desc` into tmp/, check that the uncompressed stream is `diffId`,
+   * then rename it into layers/. A refused or failed layer leaves nothing behind.
    */
   private async unpack(desc: Descriptor, diffId: string, report: (status: LayerStatus, current?: number, total?: number) => void, signal: AbortSignal): Promise<number> {
-    const what = `layer ${desc.digest}`;
     const blob = this.blobPath(desc.digest);
+    const temp = await this.makeUnpackDir(diffId);
+    try {
+      report('Extracting', 0, desc.size);
+      const sink = new DecompressingSink(`layer ${desc.digest}`);
+      const feeding = (async (): Promise<void> => {
+        let read = 0;
+        let lastReport = 0;
+        try {
+          for await (const chunk of createReadStream(blob, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+            await sink.write(chunk);
+            read += chunk.length;
+            // About every 4 MiB read: enough for a progress bar.
+            if (read - lastReport >= 4 * 1024 * 1024) {
+              lastReport = read;
+              report('Extracting', read, desc.size);
+            }
+          }
+          sink.end();
+        } catch (e) {
+          sink.fail(fromSystemError(e, blob, `layer ${desc.digest}: reading the blob`));
+        }
+      })();
+      const contentBytes = await this.unpackInto(sink, temp, desc, diffId, signal);
+      await feeding;
+      await this.commitLayer(temp, diffId);
+      report('Pull complete');
+      return contentBytes;
+    } finally {
+      await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /** A fresh private directory in tmp/ for unpacking `diffId`. */
+  private async makeUnpackDir(diffId: string): Promise<string> {
     const { hex } = parseDigest(diffId, 'diff_id');
     const temp = join(this.root, 'tmp', `unpack-${hex}-${randomBytes(4).toString('hex')}`);
     try {
@@ -603,34 +737,64 @@ export class ImageStore {
     } catch (e) {
       throw fromSystemError(e, temp, 'creating a temporary layer directory');
     }
-    try {
-      report('Extracting', 0, desc.size);
-      const hash = digester('sha256');
-      const source = await decompressed(blob, what);
-      const counted = countAndHash(source.stream, hash, (compressedRead) => report('Extracting', compressedRead, desc.size), source.compressedBytes);
-      const stats = await unpackLayer(readTarStream(counted, { what }), temp, { what, signal });
-      const got = `sha256:${hash.digest('hex')}`;
-      if (got !== diffId) {
-        throw new DataLoss(`${what}: the uncompressed layer is ${got}, the image config says its diff_id is ${diffId}`);
-      }
-      // The unpacked files reach the disk before the layer gets its real name (syncfs via sync -f).
-      await runTool('sync', ['-f', temp], { signal, debianPackage: 'coreutils' });
-      const target = this.layerPath(diffId);
-      try {
-        await rename(temp, target);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        // Another process unpacked the same diff first: its copy is as good as ours.
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw fromSystemError(e, target, 'storing an unpacked layer');
-        await rm(temp, { recursive: true, force: true });
-      }
-      await syncDir(join(this.root, 'layers'));
-      report('Pull complete');
-      return stats.contentBytes;
-    } catch (e) {
-      await rm(temp, { recursive: true, force: true }).catch(() => undefined);
-      throw e;
+    return temp;
+  }
+
+  /** Unpack the layer blob bytes written to `sink` into `temp`, checking the uncompressed stream against `diffId`; returns the content size. */
+  private async unpackInto(sink: DecompressingSink, temp: string, desc: Descriptor, diffId: string, signal: AbortSignal): Promise<number> {
+    const what = `layer ${desc.digest}`;
+    const hash = digester('sha256');
+    const tar = hashed(sink.output(), hash);
+    const stats = await unpackLayer(readTarStream(tar, { what }), temp, { what, signal });
+    const got = `sha256:${hash.digest('hex')}`;
+    if (got !== diffId) {
+      throw new DataLoss(`${what}: the uncompressed layer is ${got}, the image config says its diff_id is ${diffId}`);
     }
+    return stats.contentBytes;
+  }
+
+  /**
+   * Give the checked unpack directory its real name in layers/. Its files reach the disk first:
+   * a crash after the rename must not leave a layer dir with empty or short files. One syncfs
+   * (`sync -f`) covers every file and directory of it, and is shared by the layers that finish
+   * at about the same time (syncDisk); `synced` says one that started after the unpack finished
+   * has already run.
+   */
+  private async commitLayer(temp: string, diffId: string, opts: { synced?: boolean } = {}): Promise<void> {
+    if (opts.synced !== true) await this.syncDisk();
+    const target = this.layerPath(diffId);
+    try {
+      await rename(temp, target);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // Another process unpacked the same diff first: its copy is as good as ours.
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw fromSystemError(e, target, 'storing an unpacked layer');
+      await rm(temp, { recursive: true, force: true });
+    }
+    await syncDir(join(this.root, 'layers'));
+  }
+
+  /**
+   * syncfs(2) of the store's file system, as a group commit: a caller waits for a sync that
+   * started after it asked (one already running may have missed its writes), and all callers
+   * that ask while one runs share the next one. Not tied to one pull's signal: it is short, and
+   * other pulls may be waiting for it.
+   */
+  private syncDisk(): Promise<void> {
+    if (this.syncNext !== undefined) return this.syncNext;
+    const previous = this.syncRunning ?? Promise.resolve();
+    const next: Promise<void> = previous
+      .catch(() => undefined)
+      .then(async () => {
+        this.syncNext = undefined;
+        this.syncRunning = next;
+        await this.syncHelper.syncfs(this.root);
+      })
+      .finally(() => {
+        if (this.syncRunning === next) this.syncRunning = undefined;
+      });
+    this.syncNext = next;
+    return next;
   }
 }
 
@@ -650,60 +814,10 @@ function checkLayerType(layer: Descriptor, shown: string): void {
   if (t.compression === 'zstd') throw new Unimplemented(`${shown}: layer ${layer.digest} is zstd-compressed, which is not supported yet (gzip and uncompressed layers are)`);
 }
 
-/** The tar stream of a layer blob: gzip detected by its magic bytes, as Docker's DecompressStream does. */
-async function decompressed(blob: string, what: string): Promise<{ stream: AsyncIterable<Buffer>; compressedBytes: () => number }> {
-  let head: Buffer;
-  try {
-    const h = await open(blob, 'r');
-    try {
-      head = Buffer.alloc(4);
-      await h.read(head, 0, 4, 0);
-    } finally {
-      await h.close();
-    }
-  } catch (e) {
-    throw fromSystemError(e, blob, `${what}: reading the blob`);
-  }
-  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
-    throw new Unimplemented(`${what} is zstd-compressed, which is not supported yet`);
-  }
-  const file = createReadStream(blob, { highWaterMark: 1024 * 1024 });
-  let read = 0;
-  async function* counted(): AsyncGenerator<Buffer> {
-    for await (const c of file as AsyncIterable<Buffer>) {
-      read += c.length;
-      yield c;
-    }
-  }
-  const gzip = head[0] === 0x1f && head[1] === 0x8b;
-  const stream: AsyncIterable<Buffer> = gzip ? (pipeline(Readable.from(counted()), createGunzip({ chunkSize: 256 * 1024 }), () => undefined) as AsyncIterable<Buffer>) : counted();
-  return {
-    stream: translateErrors(stream, blob, what),
-    compressedBytes: () => read,
-  };
-}
-
-async function* translateErrors(stream: AsyncIterable<Buffer>, blob: string, what: string): AsyncGenerator<Buffer> {
-  try {
-    for await (const chunk of stream) yield chunk;
-  } catch (e) {
-    if (e instanceof AtomicError) throw e;
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('Z_')) throw new DataLoss(`${what}: the gzip stream is corrupt (${(e as Error).message})`, { cause: e });
-    throw fromSystemError(e, blob, `${what}: reading the blob`);
-  }
-}
-
-/** Pass the stream through, hashing it (the diff_id) and reporting progress about every 4 MiB read. */
-async function* countAndHash(stream: AsyncIterable<Buffer>, hash: ReturnType<typeof digester>, progress: (compressedRead: number) => void, compressedBytes: () => number): AsyncGenerator<Buffer> {
-  let lastReport = 0;
+/** Pass the stream through, hashing it (the diff_id). */
+async function* hashed(stream: AsyncIterable<Buffer>, hash: ReturnType<typeof digester>): AsyncGenerator<Buffer> {
   for await (const chunk of stream) {
     hash.update(chunk);
-    const read = compressedBytes();
-    if (read - lastReport >= 4 * 1024 * 1024) {
-      lastReport = read;
-      progress(read);
-    }
     yield chunk;
   }
 }

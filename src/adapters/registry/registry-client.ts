@@ -5,7 +5,7 @@
 // HTTP Range request (RFC 9110 section 14), which the distribution registry and blob stores (S3,
 // GCS) serve; a server that ignores Range and answers 200 makes us start over.
 import { createReadStream } from 'node:fs';
-import { open, rm, stat, truncate } from 'node:fs/promises';
+import { open, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AtomicError, DataLoss, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, ResourceExhausted, Unavailable, fromSystemError } from '../../lib/errors.js';
 import { retryWithBackoff, type BackoffPolicy } from '../../lib/backoff.js';
@@ -56,8 +56,22 @@ export interface FetchedManifest {
 
 export interface BlobDownloadOptions {
   readonly signal?: AbortSignal;
-  /** Bytes of the blob on disk so far, after each chunk. */
+  /** Bytes of the blob received so far, after each chunk. */
   readonly onProgress?: (currentBytes: number, totalBytes: number) => void;
+  /**
+   * Every byte of the blob as it becomes known, in order within one attempt: the bytes of a
+   * partial file being resumed (read back from byte 0), then those from the network. A retry or a
+   * restart from byte 0 begins again at a lower offset, so a consumer that needs one contiguous
+   * stream must check `offset`. The download waits for the returned promise (backpressure), and
+   * may then reuse the chunk's memory: copy what must outlive it. These bytes are not verified
+   * yet: only a download that resolves has had the digest checked.
+   */
+  readonly onBytes?: (chunk: Buffer, offset: number) => Promise<void> | void;
+  /**
+   * fsync the file before resolving (default true). false leaves that to the caller, which must
+   * make the file durable (e.g. one syncfs for several files) before it gives it a name others rely on.
+   */
+  readonly sync?: boolean;
 }
 
 export interface BlobDownloadResult {
@@ -75,6 +89,10 @@ const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 const DEFAULT_RETRY: Partial<BackoffPolicy> = { initialDelayMs: 200, maxDelayMs: 5_000, maxAttempts: 5 };
 /** distribution token.md: a token without expires_in lasts 60 seconds. */
 const DEFAULT_TOKEN_LIFETIME_S = 60;
+/** Blob bytes gathered into one positioned write (and one onBytes call): fewer thread-pool round trips than one per socket chunk. */
+const BATCH_BYTES = 1024 * 1024;
+/** Batches being written (and consumed by onBytes) while the next one fills. */
+const BATCHES_IN_FLIGHT = 3;
 
 interface Endpoint {
   readonly domain: string;
@@ -182,7 +200,7 @@ export class RegistryClient {
 
   /**
    * Download a blob into `partialPath`, continuing a partial file left by an earlier attempt. On
-   * success the file holds exactly the blob, verified and synced; on a digest or size mismatch the
+   * success the file holds exactly the blob, verified and (unless `sync: false`) synced; on a digest or size mismatch the
    * file is removed and DataLoss thrown; on a network failure (after retries) the file is kept
    * for the next attempt.
    */
@@ -196,7 +214,7 @@ export class RegistryClient {
       state.resumedThisRound = false;
       try {
         await this.retrying(signal, async (s) => {
-          const r = await this.downloadAttempt(ep, repo, desc, url, partialPath, s, opts.onProgress, (startedAt) => {
+          const r = await this.downloadAttempt(ep, repo, desc, url, partialPath, s, opts.onProgress, opts.onBytes, opts.sync ?? true, (startedAt) => {
             if (startedAt > 0) state.resumedThisRound = true;
             state.resumedAt ??= startedAt;
           });
@@ -220,6 +238,8 @@ export class RegistryClient {
     partialPath: string,
     signal: AbortSignal,
     onProgress: ((current: number, total: number) => void) | undefined,
+    onBytes: ((chunk: Buffer, offset: number) => Promise<void> | void) | undefined,
+    sync: boolean,
     onStart: (startedAt: number) => void,
   ): Promise<{ fetched: number; startedAt: number }> {
     const { algorithm } = parseDigest(desc.digest, 'blob digest');
@@ -231,11 +251,17 @@ export class RegistryClient {
     }
     let hash = digester(algorithm);
     if (have > 0) {
-      // Node cannot save a hash state, so the bytes kept from before are hashed again.
+      // Node cannot save a hash state, so the bytes kept from before are hashed again (and handed
+      // to onBytes: its consumer sees the blob from byte 0).
+      let pos = 0;
       try {
-        for await (const chunk of createReadStream(partialPath, { end: have - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) hash.update(chunk);
+        for await (const chunk of createReadStream(partialPath, { end: have - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          await onBytes?.(chunk, pos);
+          pos += chunk.length;
+        }
       } catch (e) {
-        throw fromSystemError(e, partialPath, 'reading the partial download');
+        throw e instanceof AtomicError ? e : fromSystemError(e, partialPath, 'reading the partial download');
       }
     }
     onStart(have);
@@ -290,21 +316,32 @@ export class RegistryClient {
     let at = offset;
     let fetched = 0;
     let oversized = false;
+    const writer = new BatchedBlobWriter(handle, offset, onBytes);
     try {
-      for await (const chunk of res.body) {
-        if (at + chunk.length > desc.size) {
-          oversized = true;
-          break;
+      try {
+        for await (const chunk of res.body) {
+          if (at + chunk.length > desc.size) {
+            oversized = true;
+            break;
+          }
+          hash.update(chunk);
+          await writer.add(chunk);
+          at += chunk.length;
+          fetched += chunk.length;
+          onProgress?.(at, desc.size);
         }
-        await handle.write(chunk, 0, chunk.length, at);
-        hash.update(chunk);
-        at += chunk.length;
-        fetched += chunk.length;
-        onProgress?.(at, desc.size);
+        await writer.finish();
+        if (sync) await handle.sync();
+      } catch (e) {
+        // Bytes received before a failure stay on disk for the next attempt's Range request.
+        if (!oversized) await writer.finish(false).catch(() => undefined);
+        throw e;
+      } finally {
+        await writer.settle();
+        await handle.close().catch(() => undefined);
       }
-      await handle.sync();
-    } finally {
-      await handle.close().catch(() => undefined);
+    } catch (e) {
+      throw fromSystemError(e, partialPath, 'writing the partial download');
     }
     if (oversized) {
       await rm(partialPath, { force: true });
@@ -465,6 +502,95 @@ export class RegistryClient {
     // Renew a little early so a token does not expire between being chosen and being used.
     this.tokens.set(key, { token, expiresAtMs: Date.now() + Math.max(0, lifetimeS - 10) * 1000 });
     return token;
+  }
+}
+
+/**
+ * The blob's bytes, in order, gathered into a few reused buffers of BATCH_BYTES: each full buffer
+ * is written at its offset (one pwrite instead of one per socket chunk) and handed to onBytes at
+ * the same time, and reused once both are done. Memory stays at BATCHES_IN_FLIGHT buffers
+ * whatever the blob size, and no buffer is allocated per chunk.
+ */
+class BatchedBlobWriter {
+  private readonly free: Buffer[] = [];
+  private allocated = 0;
+  /** Dispatched buffers, oldest first. */
+  private readonly inFlight: Promise<void>[] = [];
+  private current: Buffer | undefined;
+  private filled = 0;
+  private position: number;
+
+  constructor(
+    private readonly handle: FileHandle,
+    start: number,
+    private readonly onBytes: ((chunk: Buffer, offset: number) => Promise<void> | void) | undefined,
+  ) {
+    this.position = start;
+  }
+
+  async add(chunk: Buffer): Promise<void> {
+    let from = 0;
+    while (from < chunk.length) {
+      this.current ??= await this.take();
+      const n = Math.min(chunk.length - from, this.current.length - this.filled);
+      chunk.copy(this.current, this.filled, from, from + n);
+      this.filled += n;
+      from += n;
+      if (this.filled === this.current.length) this.dispatch();
+    }
+  }
+
+  /** Write what is gathered (handing it to onBytes unless told not to) and wait for every write; throws the first failure. */
+  async finish(consume = true): Promise<void> {
+    if (this.filled > 0) this.dispatch(consume);
+    while (this.inFlight.length > 0) await this.inFlight[0];
+  }
+
+  /** Wait until nothing is in flight (before the file is closed), whatever happened. */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
+  }
+
+  private async take(): Promise<Buffer> {
+    for (;;) {
+      const buf = this.free.pop();
+      if (buf !== undefined) return buf;
+      if (this.allocated < BATCHES_IN_FLIGHT) {
+        this.allocated++;
+        return Buffer.allocUnsafe(BATCH_BYTES);
+      }
+      await this.inFlight[0]; // its completion returns its buffer to `free`
+    }
+  }
+
+  private dispatch(consume = true): void {
+    const buf = this.current!;
+    const view = buf.subarray(0, this.filled);
+    const at = this.position;
+    this.position += this.filled;
+    this.current = undefined;
+    this.filled = 0;
+    const p: Promise<void> = Promise.all([writeAllAt(this.handle, view, at), consume ? this.onBytes?.(view, at) : undefined]).then(
+      () => {
+        this.inFlight.splice(this.inFlight.indexOf(p), 1);
+        this.free.push(buf);
+      },
+      (e: unknown) => {
+        this.inFlight.splice(this.inFlight.indexOf(p), 1);
+        throw e;
+      },
+    );
+    p.catch(() => undefined); // awaited by take, finish or settle; never unhandled
+    this.inFlight.push(p);
+  }
+}
+
+/** pwrite until every byte of `data` is at `position` onwards (a short write continues). */
+async function writeAllAt(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
   }
 }
 
