@@ -65,7 +65,8 @@ export async function writeFileAtomically(target: string, data: Uint8Array | str
   }, opts);
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsync a directory: makes the renames and unlinks inside it durable (what a rename into place needs after). */
+export async function syncDir(dir: string): Promise<void> {
   const h = await open(dir, 'r');
   try {
     await h.sync();

@@ -13,13 +13,13 @@
 // One process owns a store (atomicd). Within it, pulls may run concurrently: downloads and
 // unpacks of the same blob or diff are shared, and images.json changes are serialised.
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   Cancelled, Conflict, DataLoss, InvalidArgument, NotFound, Unimplemented, fromSystemError,
 } from '../../lib/errors.js';
-import { writeFileAtomically } from '../../lib/atomic-file.js';
+import { writeFileAtomically, syncDir } from '../../lib/atomic-file.js';
 import { abortReason } from '../../lib/backoff.js';
 import { digester, parseDigest, shortId } from '../../formats/oci/digest.js';
 import { configPlatform, parseImageConfig, type ImageConfig } from '../../formats/oci/image-config.js';
@@ -919,14 +919,5 @@ async function listDir(dir: string): Promise<string[]> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw fromSystemError(e, dir, 'listing the image store');
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
   }
 }

@@ -9,10 +9,10 @@
 // renaming it aside before deleting its files. So a crash never leaves a volume half-made, and
 // a concurrent create of the same name yields exactly one volume.
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Conflict, DataLoss, InvalidArgument, NotFound, fromSystemError } from '../../lib/errors.js';
-import { writeFileAtomically } from '../../lib/atomic-file.js';
+import { writeFileAtomically, syncDir } from '../../lib/atomic-file.js';
 
 /** Docker's rule for volume names (moby volume/local: validName). */
 export const VOLUME_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -358,13 +358,4 @@ async function treeSize(dir: string): Promise<number> {
   };
   await walk(dir);
   return total;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
 }
