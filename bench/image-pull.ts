@@ -68,7 +68,7 @@ export async function benchImagePull(work: string, runs: number, opts: { cli: st
       rmSync(state, { recursive: true, force: true });
       mkdirSync(state, { recursive: true });
       const socket = join(state, 'atomic.sock');
-      const agent = spawn(process.execPath, [opts.agent, 'run', '--state-dir', state, '--socket', socket], { stdio: 'ignore', env: opts.env });
+      const agent = spawn(process.execPath, [opts.agent, 'run', '--state-dir', state, '--socket', socket, '--bridge', 'none', '--exec-root', join(state, 'exec')], { stdio: 'ignore', env: opts.env });
       try {
         await waitForSocket(socket, agent);
         const t0 = process.hrtime.bigint();

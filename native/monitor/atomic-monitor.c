@@ -13,7 +13,10 @@
  *      the container: runc docs/terminals.md "pass-through"), or, for a TTY, receives the pty
  *      master on a console socket (same document, "--console-socket");
  *   4. reports {"pid":N} (or {"error":"..."}) on the sync pipe and closes it; the agent runs
- *      `start` (so it can finish network set-up between create and start);
+ *      `start` (so it can finish network set-up between create and start), or, with --start, the
+ *      monitor runs `RUNTIME start ID` itself before it reports (one process start less for an
+ *      agent with nothing to do in between: a fork of a small C process instead of one of the
+ *      agent's);
  *   5. copies the container's output into a Docker json-file log: one
  *      {"log":"...","stream":"stdout","time":"RFC3339Nano"} object per line, lines longer than
  *      16 KiB split into partial entries without a newline (Docker's copier buffer size), rotated
@@ -21,7 +24,9 @@
  *   6. when the container's init exits: drains the pipes, decides whether the cgroup's OOM killer
  *      killed something (v1 memory.oom_control / v2 memory.events "oom_kill" went up), writes
  *      {"exitCode":N,"signal":S,"oomKilled":B,...} to the exit file atomically (temp, fsync,
- *      rename, fsync dir) and exits.
+ *      rename, fsync dir) and exits. With --cleanup it first runs `RUNTIME delete --force ID` and
+ *      unmounts --unmount-rootfs PATH (the bundle's overlay root), so that an agent finding the
+ *      exit file has nothing left to take down (it still checks, and does what is left).
  *
  * crun 1.8 refuses hybrid cgroup hosts; with --private-unmount PATH the runtime runs in a private
  * mount namespace (unshare(CLONE_NEWNS)) in which PATH (/sys/fs/cgroup/unified) is unmounted, so
@@ -30,6 +35,7 @@
  * No allocation in the hot path, no threads, no libraries beyond libc: a few hundred KiB of RSS.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -46,6 +52,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -76,6 +83,9 @@ struct options {
   int tty;
   const char *monitor_pid_file;
   const char *private_unmount;
+  int start;
+  int cleanup;
+  const char *unmount_rootfs;
   int sync_fd;
   int daemonize;
   int drain_timeout_ms;
@@ -518,6 +528,56 @@ static pid_t spawn_runtime(int out_w, int err_w) {
   _exit(127);
 }
 
+static void read_available(int fd, char *buf, size_t cap);
+
+/* Run `RUNTIME [global args] SUB [--force] ID`, stdin and stdout /dev/null (ours, after start-up);
+ * with `said`, what it wrote on stderr (its error) is kept there. Its wait status, -1 if it could
+ * not be run. */
+static int run_runtime(const char *sub, int force, char *said, size_t cap) {
+  const char *argv[MAX_RUNTIME_ARGS + 8];
+  int a = 0;
+  argv[a++] = opt.runtime;
+  for (int i = 0; i < opt.n_runtime_args; i++) argv[a++] = opt.runtime_args[i];
+  argv[a++] = sub;
+  if (force) argv[a++] = "--force";
+  argv[a++] = opt.id;
+  argv[a] = NULL;
+  int err_p[2] = {-1, -1};
+  if (said != NULL) {
+    said[0] = '\0';
+    if (pipe2(err_p, O_CLOEXEC) < 0) err_p[0] = err_p[1] = -1;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    if (err_p[0] >= 0) close(err_p[0]), close(err_p[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    if (err_p[1] >= 0) dup2(err_p[1], 2);
+    execv(opt.runtime, (char *const *)argv);
+    _exit(127);
+  }
+  if (err_p[1] >= 0) close(err_p[1]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      status = -1;
+      break;
+    }
+  }
+  /* The runtime has exited: what it wrote is in the pipe (its error is far below the pipe's size). */
+  if (err_p[0] >= 0) {
+    read_available(err_p[0], said, cap);
+    close(err_p[0]);
+  }
+  return status;
+}
+
 /* Receive the pty master the runtime sends over the console socket (SCM_RIGHTS). */
 static int receive_console(int listen_fd) {
   struct pollfd p = {.fd = listen_fd, .events = POLLIN};
@@ -582,9 +642,12 @@ static void parse_args(int argc, char **argv) {
     else if (TAKE("--console-socket")) opt.console_socket = v;
     else if (TAKE("--monitor-pid-file")) opt.monitor_pid_file = v;
     else if (TAKE("--private-unmount")) opt.private_unmount = v;
+    else if (TAKE("--unmount-rootfs")) opt.unmount_rootfs = v;
     else if (TAKE("--sync-fd")) opt.sync_fd = atoi(v);
     else if (TAKE("--drain-timeout-ms")) opt.drain_timeout_ms = atoi(v);
     else if (strcmp(a, "--tty") == 0) opt.tty = 1;
+    else if (strcmp(a, "--start") == 0) opt.start = 1;
+    else if (strcmp(a, "--cleanup") == 0) opt.cleanup = 1;
     else if (strcmp(a, "--no-daemonize") == 0) opt.daemonize = 0;
     else {
       fprintf(stderr, "atomic-monitor: unknown argument %s\n", a);
@@ -595,7 +658,7 @@ static void parse_args(int argc, char **argv) {
   if (opt.id == NULL || opt.bundle == NULL || opt.runtime == NULL || opt.pid_file == NULL || opt.exit_file == NULL || opt.log_path == NULL) {
     die_usage("usage: atomic-monitor --id ID --bundle DIR --runtime PATH [--runtime-arg ARG]... --pid-file F --exit-file F "
               "--log-path F [--log-max-size BYTES] [--log-max-file N] [--tty --console-socket PATH] [--monitor-pid-file F] "
-              "[--private-unmount DIR] [--sync-fd N] [--no-daemonize]");
+              "[--private-unmount DIR] [--start] [--cleanup [--unmount-rootfs DIR]] [--sync-fd N] [--no-daemonize]");
   }
   if (opt.tty && opt.console_socket == NULL) die_usage("--tty needs --console-socket");
   if (opt.log_max_file < 1) opt.log_max_file = 1;
@@ -605,6 +668,30 @@ static void parse_args(int argc, char **argv) {
  * of the agent's (sockets, the agent's own pipes) that would keep them alive. */
 static void close_inherited(void) {
   int keep = opt.sync_fd;
+  /* close_range(2) (Linux 5.9) closes them in one call; a loop up to RLIMIT_NOFILE costs one
+   * syscall per possible descriptor (tens of thousands where the limit is raised). */
+#ifdef SYS_close_range
+  if (keep < 3) {
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+  } else {
+    if ((keep == 3 || syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U) == 0) && syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U) == 0) return;
+  }
+#endif
+  /* Older kernels: only the descriptors that are open, from /proc/self/fd. */
+  DIR *d = opendir("/proc/self/fd");
+  if (d != NULL) {
+    int dfd = dirfd(d);
+    int fds[1024];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < (int)(sizeof fds / sizeof fds[0])) {
+      int fd = atoi(e->d_name);
+      if (fd >= 3 && fd != keep && fd != dfd) fds[n++] = fd;
+    }
+    closedir(d);
+    for (int i = 0; i < n; i++) close(fds[i]);
+    if (n < (int)(sizeof fds / sizeof fds[0])) return;
+  }
   long max = sysconf(_SC_OPEN_MAX);
   if (max < 0 || max > 65536) max = 65536;
   for (int fd = 3; fd < max; fd++)
@@ -734,6 +821,18 @@ int main(int argc, char **argv) {
   locate_oom_file(container);
   long long oom_before = read_oom_kills();
 
+  if (opt.start) {
+    /* The container's init waits on the runtime's exec fifo until `start`; its exit (SIGCHLD,
+     * blocked and read from the signalfd below) cannot be missed: it is our child by then. */
+    char said[2048];
+    int st = run_runtime("start", 0, said, sizeof said);
+    if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+      if (opt.tty) unlink(opt.console_socket);
+      fail("start", "%s start failed (%s %d): %s", opt.runtime, st >= 0 && WIFEXITED(st) ? "exit status" : "signal",
+           st < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), said[0] != '\0' ? said : "no message");
+    }
+  }
+
   sync_report("{\"pid\":%d,\"monitorPid\":%d}\n", (int)container, (int)getpid());
 
   unsigned char *buf = malloc(READ_CHUNK);
@@ -815,6 +914,12 @@ int main(int argc, char **argv) {
 
   long long oom_after = read_oom_kills();
   int oom = oom_before >= 0 && oom_after > oom_before;
+  if (opt.cleanup) {
+    /* After the OOM count was read: delete removes the container's cgroups. Failures are left to
+     * the agent, which deletes and unmounts whatever it still finds. */
+    run_runtime("delete", 1, NULL, 0);
+    if (opt.unmount_rootfs != NULL && umount2(opt.unmount_rootfs, 0) < 0 && errno == EBUSY) umount2(opt.unmount_rootfs, MNT_DETACH);
+  }
   int code, sig = 0;
   if (WIFEXITED(exit_status)) code = WEXITSTATUS(exit_status);
   else {

@@ -248,6 +248,48 @@ agentCmd(volume, 'prune', 'remove volumes no container uses (anonymous ones; all
   .option('--json', 'print what was removed as JSON')
   .action(async (_o, cmd: Command) => (await import('./commands/volume-prune.js')).run(withGlobals(cmd)));
 
+// --- atomic network: bridge networks (docker network's flags) --------------------------------------
+const network = program.command('network').description('bridge networks: create, ls, inspect, rm, connect, disconnect, prune');
+agentCmd(network, 'create', 'create a bridge network and print its ID')
+  .argument('<name>', 'network name, [a-zA-Z0-9][a-zA-Z0-9_.-]*')
+  .option('-d, --driver <driver>', 'network driver (only bridge)', 'bridge')
+  .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.10.0.0/24 (default: a free one)')
+  .option('--gateway <ip>', 'gateway address in the subnet (default: the first)')
+  .option('--internal', 'no traffic to or from outside the network')
+  .option('-o, --opt <key=value>', 'driver option: com.docker.network.bridge.enable_icc=false, com.docker.network.bridge.name=NAME (repeatable)', collect)
+  .option('--label <key=value>', 'label (repeatable)', collect)
+  .option('--json', 'print the answer as JSON')
+  .action(async (name: string, _o, cmd: Command) => (await import('./commands/network-create.js')).run(name, withGlobals(cmd)));
+agentCmd(network, 'ls', 'list networks (NETWORK ID NAME DRIVER SCOPE)')
+  .option('-q, --quiet', 'print only network IDs')
+  .option('--no-trunc', 'show full network IDs')
+  .option('-f, --filter <key=value>', 'name=X, id=X, driver=D, type=custom|builtin, label=K[=V], scope=local (repeatable)', collect)
+  .option('--format <format>', 'json or table')
+  .option('--json', 'print the networks as JSON')
+  .action(async (_o, cmd: Command) => (await import('./commands/network-ls.js')).run(withGlobals(cmd)));
+agentCmd(network, 'inspect', 'print networks as JSON')
+  .argument('<network...>', 'names or IDs')
+  .action(async (names: string[], _o, cmd: Command) => (await import('./commands/network-inspect.js')).run(names, withGlobals(cmd)));
+agentCmd(network, 'rm', 'remove networks (refused while a container uses one)')
+  .argument('<network...>', 'names or IDs')
+  .action(async (names: string[], _o, cmd: Command) => (await import('./commands/network-rm.js')).run(names, withGlobals(cmd)));
+agentCmd(network, 'connect', 'connect a container to a network (a stopped one joins at its next start)')
+  .argument('<network>', 'name or ID')
+  .argument('<container>', 'name or ID')
+  .option('--ip <ipv4>', 'the container\'s address on the network (user-defined networks only)')
+  .option('--alias <name>', 'another name of the container on the network (repeatable)', collect)
+  .action(async (net: string, c: string, _o, cmd: Command) => (await import('./commands/network-connect.js')).run(net, c, withGlobals(cmd)));
+agentCmd(network, 'disconnect', 'disconnect a container from a network')
+  .argument('<network>', 'name or ID')
+  .argument('<container>', 'name or ID')
+  .option('-f, --force', 'accepted for docker compatibility')
+  .action(async (net: string, c: string, _o, cmd: Command) => (await import('./commands/network-connect.js')).disconnect(net, c, withGlobals(cmd)));
+agentCmd(network, 'prune', 'remove user-defined networks no container uses')
+  .option('-f, --force', 'do not ask (required when not on a terminal)')
+  .option('--filter <key=value>', 'label=K[=V], label!=K[=V] (repeatable)', collect)
+  .option('--json', 'print what was removed as JSON')
+  .action(async (_o, cmd: Command) => (await import('./commands/network-prune.js')).run(withGlobals(cmd)));
+
 // --- containers: run, ps, logs, exec, ... (docker's flags) --------------------------------------
 const containerAction = (file: string, fn = 'run') => async (...args: unknown[]): Promise<void> => {
   const cmd = args[args.length - 1] as Command;

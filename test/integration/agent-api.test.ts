@@ -20,7 +20,7 @@ async function startAgent(t: Parameters<typeof tempDir>[0], extra: readonly stri
   const dir = tempDir(t);
   const socket = join(dir, 'run', 'atomic.sock');
   let log = '';
-  const child = spawn(process.execPath, [AGENT, 'run', '--state-dir', join(dir, 'state'), '--socket', socket, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [AGENT, 'run', '--state-dir', join(dir, 'state'), '--socket', socket, '--bridge', 'none', '--exec-root', join(dir, 'exec'), ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.on('data', (b: Buffer) => (log += b.toString()));
   t?.after(() => child.kill('SIGKILL'));
   for (let i = 0; i < 200 && !log.includes('atomicd running'); i++) {

@@ -3,13 +3,12 @@
 // `atomic` CLI and by the real docker CLI, checked against each other and against the store.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { AGENT, runCliAsync, type RunResult } from '../helpers.js';
+import { runCliAsync, type RunResult } from '../helpers.js';
+import { agentHttp, docker as dockerCli, startAgent, type AgentProcess } from '../fixtures/agent-process.js';
 import {
   buildBusyboxLayout, craftImage, htpasswdLine, pushCrafted, manifestDescriptor, pushWithSkopeo, startRegistry, type RegistryServer,
 } from '../fixtures/registry.js';
@@ -24,7 +23,7 @@ let work: string;
 let registry: RegistryServer;
 let authRegistry: RegistryServer;
 let host: string;
-let agent: ChildProcess;
+let agent: AgentProcess;
 let socket: string;
 let stateDir: string;
 let manifestDigest: string;
@@ -47,56 +46,28 @@ before(async () => {
   writeFileSync(htpasswd, `${htpasswdLine('bob', 'builder')}\n`);
   authRegistry = await startRegistry(work, { name: 'auth-registry', storageDir: registry.storageDir, htpasswd: { realm: 'atomic-test', path: htpasswd } });
 
-  stateDir = join(work, 'state');
-  socket = join(work, 'run', 'atomic.sock');
-  let log = '';
-  agent = spawn(process.execPath, [AGENT, 'run', '--state-dir', stateDir, '--socket', socket], { stdio: ['ignore', 'ignore', 'pipe'] });
-  agent.stderr!.on('data', (b: Buffer) => (log += b.toString()));
-  for (let i = 0; i < 200 && !log.includes('atomicd running'); i++) {
-    if (agent.exitCode !== null) throw new Error(`atomicd run exited ${agent.exitCode}: ${log}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.match(log, /atomicd running/);
+  agent = await startAgent({ work, name: 'images', runtime: 'crun' });
+  socket = agent.socket;
+  stateDir = agent.stateDir;
 });
 
 after(async () => {
-  agent?.kill('SIGKILL');
+  await agent?.kill();
   await registry?.stop();
   await authRegistry?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
 const atomic = (args: readonly string[]): Promise<RunResult> => runCliAsync(['-H', `unix://${socket}`, ...args]);
-const docker = (args: readonly string[]): Promise<RunResult> => runAsync('docker', args, { DOCKER_HOST: `unix://${socket}` });
+const docker = (args: readonly string[]): Promise<RunResult> => dockerCli(agent, args);
 
-function runAsync(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args as string[], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-  });
-}
 
 function ok(r: RunResult, what: string): RunResult {
   assert.equal(r.status, 0, `${what} exited ${r.status}\n${r.stderr}${r.stdout}`);
   return r;
 }
 
-function http(method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socket, method, path, headers }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const http = (method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> => agentHttp(agent, method, path, { headers });
 
 /** The agent's own store, read from its state directory (reads only). */
 const store = (): ImageStore => new ImageStore({ root: join(stateDir, 'images') });

@@ -2,70 +2,43 @@
 // docker CLI; both must agree with each other and with what is on disk under STATE/volumes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT, runCliAsync, runOk, type RunResult } from '../helpers.js';
 import { freePort } from '../fixtures/registry.js';
+import { agentHttp, docker as dockerCli, startAgent, type AgentProcess } from '../fixtures/agent-process.js';
 import { VolumeStore } from '../../src/adapters/volume-store/volume-store.js';
 
 let work: string;
-let agent: ChildProcess;
+let agent: AgentProcess;
 let socket: string;
 let volumesDir: string;
 
 before(async () => {
   work = mkdtempSync(join(process.env.ATOMIC_TEST_TMP ?? tmpdir(), 'agent-volumes-'));
-  socket = join(work, 'run', 'atomic.sock');
-  volumesDir = join(work, 'state', 'volumes');
-  let log = '';
-  agent = spawn(process.execPath, [AGENT, 'run', '--state-dir', join(work, 'state'), '--socket', socket], { stdio: ['ignore', 'ignore', 'pipe'] });
-  agent.stderr!.on('data', (b: Buffer) => (log += b.toString()));
-  for (let i = 0; i < 200 && !log.includes('atomicd running'); i++) {
-    if (agent.exitCode !== null) throw new Error(`atomicd run exited ${agent.exitCode}: ${log}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.match(log, /atomicd running/);
+  agent = await startAgent({ work, name: 'volumes' });
+  socket = agent.socket;
+  volumesDir = join(agent.stateDir, 'volumes');
 });
 
-after(() => {
-  agent?.kill('SIGKILL');
+after(async () => {
+  await agent?.kill();
   rmSync(work, { recursive: true, force: true });
 });
 
 // ATOMIC_HOST here, -H in the images test: both ways of naming the agent are exercised.
 const atomic = (args: readonly string[]): Promise<RunResult> => runCliAsync(args, { env: { ATOMIC_HOST: `unix://${socket}` } });
 
-function docker(args: readonly string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('docker', args as string[], { env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-  });
-}
+const docker = (args: readonly string[]): Promise<RunResult> => dockerCli(agent, args);
 
 function ok(r: RunResult, what: string): RunResult {
   assert.equal(r.status, 0, `${what} exited ${r.status}\n${r.stderr}${r.stdout}`);
   return r;
 }
 
-function http(method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socket, method, path, headers: body === undefined ? {} : { 'Content-Type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const http = (method: string, path: string, body?: string): Promise<{ status: number; body: string }> => agentHttp(agent, method, path, body === undefined ? {} : { body });
 
 const onDisk = (): string[] => readdirSync(volumesDir).filter((n) => !n.startsWith('.')).sort();
 
@@ -196,7 +169,7 @@ test('version and info: client and agent, as JSON and as text; no agent is a cle
   assert.match(text, /^Server: atomicd\n Version: /m);
   const info = JSON.parse(ok(await atomic(['info', '--json']), 'atomic info').stdout) as { Client: { Host: string }; Server: { DockerRootDir: string; OSType: string } };
   assert.equal(info.Client.Host, `unix://${socket}`);
-  assert.equal(info.Server.DockerRootDir, join(work, 'state'));
+  assert.equal(info.Server.DockerRootDir, agent.stateDir);
   assert.match(ok(await atomic(['info']), 'atomic info text').stdout, /^ Docker Root Dir: /m);
   const none = await runCliAsync(['-H', `unix://${join(work, 'nothing.sock')}`, 'version']);
   assert.equal(none.status, 1);
@@ -220,7 +193,7 @@ test('the CLI reaches a tcp:// agent with mutual TLS given --tls-ca/--tls-cert/-
   }
   const port = await freePort();
   let log = '';
-  const tlsAgent = spawn(process.execPath, [AGENT, 'run', '--state-dir', join(dir, 'state'), '--socket', join(dir, 'a.sock'), '--tcp', `127.0.0.1:${port}`, '--tls-cert', p('server.pem'), '--tls-key', p('server-key.pem'), '--tls-ca', p('ca.pem')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const tlsAgent = spawn(process.execPath, [AGENT, 'run', '--state-dir', join(dir, 'state'), '--socket', join(dir, 'a.sock'), '--bridge', 'none', '--exec-root', join(dir, 'exec'), '--tcp', `127.0.0.1:${port}`, '--tls-cert', p('server.pem'), '--tls-key', p('server-key.pem'), '--tls-ca', p('ca.pem')], { stdio: ['ignore', 'ignore', 'pipe'] });
   tlsAgent.stderr!.on('data', (b: Buffer) => (log += b.toString()));
   t.after(() => tlsAgent.kill('SIGKILL'));
   for (let i = 0; i < 200 && !log.includes('atomicd running'); i++) await new Promise((r) => setTimeout(r, 25));

@@ -4,7 +4,7 @@
 // JSON-stream answers (pull progress) are decoded line by line, and an in-band
 // {"errorDetail": {"code", "message"}} ends the stream as the same kind of error.
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { request as httpsRequestFn } from 'node:https';
 import { AtomicError, Cancelled, Unavailable, errorOfCode, type ErrorCode } from '../../lib/errors.js';
 import { formatEndpoint, type AgentEndpoint } from './agent-host.js';
 
@@ -191,7 +191,10 @@ export class AgentClient {
     return `/v${v}${path}${qs === '' ? '' : `?${qs}`}`;
   }
 
-  private send(method: string, path: string, opts: AgentRequest, signal: AbortSignal | undefined): Promise<IncomingMessage> {
+  private async send(method: string, path: string, opts: AgentRequest, signal: AbortSignal | undefined): Promise<IncomingMessage> {
+    // node:https (and TLS with it) only for a tcp:// agent with TLS: loading it costs every
+    // `atomic run` on the local socket ~10 ms of start-up.
+    const httpsRequest: typeof httpsRequestFn | undefined = this.endpoint.kind !== 'unix' && this.endpoint.tls !== undefined ? (await import('node:https')).request : undefined;
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const headers: Record<string, string | number> = { ...(opts.headers ?? {}), ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': body.length }) };
     const e = this.endpoint;
@@ -200,7 +203,7 @@ export class AgentClient {
       let req;
       if (e.kind === 'unix') req = httpRequest({ ...base, socketPath: e.path, host: 'atomicd' }, resolve);
       else if (e.tls === undefined) req = httpRequest({ ...base, host: e.host, port: e.port }, resolve);
-      else req = httpsRequest({ ...base, host: e.host, port: e.port, ca: e.tls.ca, cert: e.tls.cert, key: e.tls.key, minVersion: 'TLSv1.2' }, resolve);
+      else req = (httpsRequest as typeof httpsRequestFn)({ ...base, host: e.host, port: e.port, ca: e.tls.ca, cert: e.tls.cert, key: e.tls.key, minVersion: 'TLSv1.2' }, resolve);
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (signal?.aborted === true) return reject(new Cancelled(`${method} ${path}: cancelled`, { cause: err }));
         const where = formatEndpoint(e);

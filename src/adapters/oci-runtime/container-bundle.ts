@@ -36,6 +36,8 @@ export interface PrepareBundleOptions {
   readonly network?: NetworkNamespace;
   /** The container's own addresses for /etc/hosts. */
   readonly addresses?: readonly string[];
+  /** Named volume -> host directory (the engine created the volumes before). */
+  readonly resolveVolume?: (name: string) => string;
   readonly signal?: AbortSignal;
 }
 
@@ -99,12 +101,19 @@ export async function prepareBundle(o: PrepareBundleOptions): Promise<PreparedBu
     const etc = { hosts: join(containerDir, 'hosts'), hostname: join(containerDir, 'hostname'), resolvConf: join(containerDir, 'resolv.conf') };
     const hc = o.spec.hostConfig;
     const network = o.network ?? (hc.NetworkMode === 'host' ? { kind: 'host' as const } : { kind: 'none' as const });
-    await writeFileAtomically(etc.hosts, renderHosts({ hostname: o.spec.hostname, domainname: o.spec.domainname, addresses: o.addresses ?? [], extraHosts: hc.ExtraHosts ?? [] }));
-    await writeFileAtomically(etc.hostname, renderHostname(o.spec.hostname));
-    await writeFileAtomically(
-      etc.resolvConf,
-      renderResolvConf(o.host.resolvConf, { dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [], hostNetwork: network.kind === 'host' }),
-    );
+    // Everything in the bundle is derived from the container's record and laid out again at every
+    // start, so after a crash nothing here is needed: renamed into place (never seen half written)
+    // but not fsynced, which would make each start wait for the disk several times.
+    const derived = { durable: false };
+    await Promise.all([
+      writeFileAtomically(etc.hosts, renderHosts({ hostname: o.spec.hostname, domainname: o.spec.domainname, addresses: o.addresses ?? [], extraHosts: hc.ExtraHosts ?? [] }), derived),
+      writeFileAtomically(etc.hostname, renderHostname(o.spec.hostname), derived),
+      writeFileAtomically(
+        etc.resolvConf,
+        renderResolvConf(o.host.resolvConf, { dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [], hostNetwork: network.kind === 'host' }),
+        derived,
+      ),
+    ]);
     const config = ociRuntimeSpec(o.spec, {
       rootfs: rootfsPath,
       cgroupsPath: o.cgroupsPath,
@@ -116,9 +125,10 @@ export async function prepareBundle(o: PrepareBundleOptions): Promise<PreparedBu
       availableCapabilities: o.host.capabilities,
       network,
       ...(o.host.initPath !== undefined ? { initPath: o.host.initPath } : {}),
+      ...(o.resolveVolume !== undefined ? { resolveVolume: o.resolveVolume } : {}),
     });
     // The working directory is created by the runtime if missing (runc and crun both do).
-    await writeFileAtomically(join(bundle, 'config.json'), ociSpecJson(config));
+    await writeFileAtomically(join(bundle, 'config.json'), ociSpecJson(config), derived);
     return { bundle, config, rootfsPath };
   } catch (e) {
     if (mounted) await unmountRootfs(rootfsPath).catch(() => undefined);

@@ -4,8 +4,9 @@
 // One entry per line: {"log":"hi\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"};
 // an entry whose "log" does not end in "\n" is a partial line (split at 16 KiB, or the last
 // output without a newline).
+import { watch, type FSWatcher } from 'node:fs';
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { dirname } from 'node:path';
 import { Cancelled, InvalidArgument, fromSystemError } from '../../lib/errors.js';
 
 export type LogStream = 'stdout' | 'stderr';
@@ -80,8 +81,70 @@ export interface ReadLogOptions {
    */
   readonly isDone?: () => Promise<boolean>;
   readonly signal?: AbortSignal;
-  /** Poll interval while following. Default 100 ms. */
+  /**
+   * While following, the reader wakes up on every change in the log's directory (inotify: new
+   * output, a rotation, the container's exit file renamed into place) and at least this often
+   * (the fallback when no watch could be added). Default 100 ms.
+   */
   readonly pollMs?: number;
+}
+
+/**
+ * Wake-ups for a follower: resolves `next` at the first change in `dir` since the previous call,
+ * or after `ms`, whichever comes first. Changes that happened while the reader was busy are not
+ * lost (`pending`); the reader then re-reads everything anyway.
+ */
+class DirChanges {
+  private pending = false;
+  private wake: (() => void) | undefined;
+  private readonly watcher: FSWatcher | undefined;
+
+  constructor(dir: string) {
+    let w: FSWatcher | undefined;
+    try {
+      w = watch(dir, { persistent: false }, () => this.changed());
+      w.on('error', () => undefined);
+    } catch {
+      w = undefined; // no inotify watch to be had: the timeout alone paces the reader
+    }
+    this.watcher = w;
+  }
+
+  private changed(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  async next(ms: number, signal: AbortSignal | undefined, path: string): Promise<void> {
+    if (signal?.aborted === true) throw new Cancelled('following the log cancelled', { subject: path });
+    if (!this.pending) {
+      await new Promise<void>((resolve, reject) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          this.wake = undefined;
+        };
+        const onAbort = (): void => {
+          done();
+          reject(new Cancelled('following the log cancelled', { subject: path }));
+        };
+        const timer = setTimeout(() => {
+          done();
+          resolve();
+        }, ms);
+        this.wake = (): void => {
+          done();
+          resolve();
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+    this.pending = false;
+  }
+
+  close(): void {
+    this.watcher?.close();
+  }
 }
 
 interface FileId {
@@ -207,6 +270,9 @@ export async function* readJsonFileLog(path: string, opts: ReadLogOptions = {}):
       initial.push(...entriesOf(text).filter(keep));
     }
   }
+  // Each pass of the loop below reads before it waits, so a change before the watch existed is
+  // read anyway, and one after it wakes the wait.
+  const changes = new DirChanges(dirname(path));
   try {
     for (const e of opts.tail !== undefined && opts.tail >= 0 ? initial.slice(Math.max(0, initial.length - opts.tail)) : initial) yield e;
     let finishing = false;
@@ -254,13 +320,10 @@ export async function* readJsonFileLog(path: string, opts: ReadLogOptions = {}):
         finishing = true;
         continue;
       }
-      try {
-        await sleep(opts.pollMs ?? 100, undefined, { signal: opts.signal });
-      } catch (e) {
-        throw new Cancelled('following the log cancelled', { subject: path, cause: e });
-      }
+      await changes.next(opts.pollMs ?? 100, opts.signal, path);
     }
   } finally {
+    changes.close();
     await cur?.close();
   }
 }

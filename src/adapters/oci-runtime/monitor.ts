@@ -4,8 +4,10 @@
 // The agent spawns the monitor with one extra descriptor, the sync pipe (fd 3). The monitor
 // detaches (double fork + setsid), runs the runtime's `create`, writes {"pid":N,"monitorPid":M}
 // or {"error":"..."} to the pipe and closes it; from then on nothing links it to the agent. The
-// agent then runs `start` itself. When the container ends the monitor writes the exit file
-// atomically, so "exit file present" = "container ended and its output is fully logged".
+// agent then runs `start` itself, or asks the monitor to (`start`: one process the agent does not
+// have to fork). When the container ends the monitor writes the exit file atomically, so "exit
+// file present" = "container ended and its output is fully logged" (and, with `cleanupAfterExit`,
+// the runtime's container deleted and the rootfs unmounted, as far as that succeeded).
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,6 +49,12 @@ export interface StartMonitorOptions {
   /** --log-opt max-file (default 1). */
   readonly logMaxFiles?: number;
   readonly tty?: boolean;
+  /** The monitor runs the runtime's `start` too: resolves once the container runs. */
+  readonly start?: boolean;
+  /** After the exit, before the exit file: `delete --force` the runtime's container and unmount `unmountRootfs`. */
+  readonly cleanupAfterExit?: boolean;
+  /** The bundle's rootfs mount point to unmount after the exit (with cleanupAfterExit). */
+  readonly unmountRootfs?: string;
   /** How long the runtime may take to create the container. Default 60 s. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
@@ -65,7 +73,7 @@ interface SyncMessage {
   stage?: string;
 }
 
-/** Start the monitor; resolves once the container is created (not yet started). */
+/** Start the monitor; resolves once the container is created (and with `start`, started). */
 export function startMonitor(o: StartMonitorOptions): Promise<MonitorStarted> {
   const inv = o.runtime.monitorInvocation();
   const args = [
@@ -76,6 +84,8 @@ export function startMonitor(o: StartMonitorOptions): Promise<MonitorStarted> {
     '--sync-fd', '3',
     ...(o.tty === true ? ['--tty', '--console-socket', o.files.consoleSocket] : []),
     ...(inv.privateUnmount !== undefined ? ['--private-unmount', inv.privateUnmount] : []),
+    ...(o.start === true ? ['--start'] : []),
+    ...(o.cleanupAfterExit === true ? ['--cleanup', ...(o.unmountRootfs !== undefined ? ['--unmount-rootfs', o.unmountRootfs] : [])] : []),
   ];
   return new Promise((resolve, reject) => {
     // detached: its own session from the start; stdio: nothing of ours but the sync pipe (and

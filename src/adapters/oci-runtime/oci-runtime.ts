@@ -75,6 +75,8 @@ export interface OciRuntime {
   state(id: string, signal?: AbortSignal): Promise<RuntimeState>;
   /** Like state, undefined instead of NotFound. */
   getState(id: string, signal?: AbortSignal): Promise<RuntimeState | undefined>;
+  /** Whether the runtime holds state for `id` (created, running or stopped, not yet deleted); runs no subprocess. */
+  exists(id: string): Promise<boolean>;
   list(signal?: AbortSignal): Promise<RuntimeState[]>;
   /** `signal` by name (SIGTERM) or number; `all` signals every process of the container. */
   kill(id: string, sig: string | number, opts?: { all?: boolean; signal?: AbortSignal }): Promise<void>;

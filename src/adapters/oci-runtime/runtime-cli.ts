@@ -202,6 +202,11 @@ class RuntimeCli implements OciRuntime {
     return parseState(out.stdout, `${this.name} state ${id}`);
   }
 
+  async exists(id: string): Promise<boolean> {
+    this.checkId(id);
+    return this.known(id);
+  }
+
   async state(id: string, signal?: AbortSignal): Promise<RuntimeState> {
     const st = await this.getState(id, signal);
     if (st === undefined) throw new NotFound(`${this.name}: no such container: ${id}`, { subject: id });

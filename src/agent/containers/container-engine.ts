@@ -42,7 +42,7 @@ import {
 import { Cancelled, Conflict, DeadlineExceeded, FailedPrecondition, InvalidArgument, NotFound, Unimplemented } from '../../lib/errors.js';
 import { ContainerEvents, type ContainerAction } from './container-events.js';
 import { inspectJSON, summaryJSON, type ContainerJSON, type ContainerSummary } from './container-inspect.js';
-import { HostOrNoneNetworking, type ContainerNetworking } from './container-networking.js';
+import { HostOrNoneNetworking, type ContainerNetworking, type EndpointRequest } from './container-networking.js';
 import { statsJSON, readSystemCpuUsageNs, type StatsJSON, type StatsSample } from './container-stats.js';
 import { ContainerStore, type ContainerRecord } from './container-store.js';
 import { checkAutoRemove, checkStopTimeout, logRotationOf, type EngineContainerConfig, type EngineHostConfig } from './engine-config.js';
@@ -78,12 +78,33 @@ export interface ContainerEngineOptions {
   readonly cgroupParent?: string;
   /** How often exit files are polled. Default 100 ms. */
   readonly exitPollMs?: number;
+  /** Named volumes (`-v NAME:/path`, `--mount type=volume`); without it they are refused. */
+  readonly volumes?: NamedVolumes;
+}
+
+/** The volume store as the engine needs it. */
+export interface NamedVolumes {
+  /** The host directory of volume `name`, creating the volume when it does not exist (as `docker run -v` does). */
+  ensure(name: string): Promise<string>;
+}
+
+/** The named volumes a HostConfig mounts (Binds "NAME:/path[:opts]" and Mounts of type volume). */
+export function namedVolumesOf(hc: HostConfig): string[] {
+  const names = new Set<string>();
+  for (const b of hc.Binds ?? []) {
+    const src = b.split(':')[0] ?? '';
+    if (src !== '' && !src.startsWith('/')) names.add(src);
+  }
+  for (const m of hc.Mounts ?? []) if (m.Type === 'volume' && m.Source !== undefined && m.Source !== '') names.add(m.Source);
+  return [...names];
 }
 
 export interface CreateRequest {
   readonly name?: string;
   readonly config: EngineContainerConfig;
   readonly hostConfig?: EngineHostConfig;
+  /** NetworkingConfig.EndpointsConfig of the container's network: --network-alias, --ip. */
+  readonly endpoint?: EndpointRequest;
 }
 
 export interface CreateResponse {
@@ -339,7 +360,14 @@ export class ContainerEngine {
       }
       const imageConfig: ImageConfig = (await this.o.imageStore.config(image)).config ?? {};
       const hc = req.hostConfig ?? {};
+      // Named volumes exist from create on, as with `docker create -v NAME:/path`.
+      const volumeNames = namedVolumesOf(hc);
+      if (volumeNames.length > 0 && this.o.volumes === undefined) throw new Unimplemented(`named volumes (${volumeNames.join(', ')}) need a volume store`, { subject: volumeNames[0] });
+      for (const v of volumeNames) await this.o.volumes?.ensure(v);
       this.networking.check(hc);
+      if (req.endpoint !== undefined && this.networking.configure === undefined) {
+        throw new Unimplemented('network aliases and addresses (NetworkingConfig) need bridge networking, which this agent runs without', { subject: 'NetworkingConfig' });
+      }
       const policy = normalizeRestartPolicy(hc.RestartPolicy);
       checkAutoRemove(hc);
       logRotationOf(hc.LogConfig);
@@ -353,6 +381,8 @@ export class ContainerEngine {
         schemaVersion: 1, id, name, created: this.nowIso(), imageId: image.id, imageRef: ref, config: { ...req.config },
         hostConfig: adapted.hostConfig, spec, state: createdState(), restartCount: 0, manuallyStopped: false, startedBefore: false,
       };
+      // Before the record: a refused alias or address must not leave a container behind.
+      if (req.endpoint !== undefined) await this.networking.configure?.({ id, name, hostConfig: adapted.hostConfig }, req.endpoint);
       await this.put(record);
       this.emitEvent(record, 'create');
       this.log.info({ container: id, name }, 'container created');
@@ -383,7 +413,8 @@ export class ContainerEngine {
         throw new Conflict(`cannot start container ${r.name}: it is ${r.state.status}`, { subject: r.name });
       }
       this.scheduler.reset(id);
-      await this.put({ ...r, manuallyStopped: false });
+      // A durable write only when something changes (a first start has nothing to clear).
+      if (r.manuallyStopped) await this.put({ ...r, manuallyStopped: false });
       await this.launch(id);
       return true;
     });
@@ -402,19 +433,25 @@ export class ContainerEngine {
       const netc = { id, name: r.name, hostConfig: r.hostConfig };
       const attachment = await this.networking.attach(netc);
       attached = true;
+      const volumePaths = new Map<string, string>();
+      for (const v of namedVolumesOf(r.hostConfig)) volumePaths.set(v, await (this.o.volumes as NamedVolumes).ensure(v));
       const prepared = await prepareBundle({
         containerDir: dir, spec: r.spec, rootfs: { kind: 'overlay', lowerDirs: this.o.imageStore.layerDirs(image) }, host: this.o.hostFacts,
         cgroupsPath: this.cgroupsPathOf(id), network: attachment.namespace, addresses: attachment.addresses,
+        resolveVolume: (name) => volumePaths.get(name) ?? name,
       });
       if (r.spec.tty) await mkdir(dirname(files.consoleSocket), { recursive: true, mode: 0o700 });
       const rotation = logRotationOf(r.hostConfig.LogConfig);
+      // Taken before the monitor starts it: a short-lived process may end (FinishedAt, from the
+      // monitor) before the monitor reports.
+      const startedAt = this.nowIso();
+      // Nothing happens between create and start here, so the monitor runs both, and after the
+      // exit the runtime's delete and the unmount: process starts of a small C program instead of
+      // the agent's (cleanupRuntime still checks and finishes whatever the monitor could not).
       const started = await startMonitor({
         monitorPath: this.o.monitorPath, runtime: this.o.runtime, id, bundle: prepared.bundle, files, logPath: this.logPathOf(id), tty: r.spec.tty,
-        logMaxSizeBytes: rotation.maxSizeBytes, logMaxFiles: rotation.maxFiles,
+        logMaxSizeBytes: rotation.maxSizeBytes, logMaxFiles: rotation.maxFiles, start: true, cleanupAfterExit: true, unmountRootfs: prepared.rootfsPath,
       });
-      // Taken before `start`: a short-lived process may end (FinishedAt, from the monitor) before it returns.
-      const startedAt = this.nowIso();
-      await this.o.runtime.start(id);
       const running = await this.put({ ...r, state: toRunning(r.state, { pid: started.containerPid, monitorPid: started.monitorPid, startedAt }), startedBefore: true });
       this.watcher.watch(id);
       this.emitEvent(running, 'start');
@@ -429,14 +466,26 @@ export class ContainerEngine {
     }
   }
 
-  /** Take down what a run leaves: the runtime's container (killing it), the monitor's last write, the rootfs mount. */
+  /**
+   * Take down what a run leaves: the runtime's container (killing it), the monitor's last write, the
+   * rootfs mount. Once the exit file is there the container's init has ended (and with it its pid
+   * namespace), so the runtime's delete (its state and cgroups) and the unmount of the bundle's
+   * rootfs touch nothing in common and run side by side; before that the kill must come first.
+   */
   private async cleanupRuntime(id: string): Promise<void> {
     const files = this.filesOf(id);
-    const st = await this.o.runtime.getState(id).catch(() => undefined);
-    if (st !== undefined) await this.o.runtime.delete(id, { force: true }).catch((e: unknown) => this.log.warn({ container: id, err: e }, 'runtime delete failed'));
+    const ended = existsSync(files.exitFile);
+    const deleted = (async (): Promise<void> => {
+      // exists() is a stat of the runtime's state directory: no `state` subprocess just to learn that.
+      if (await this.o.runtime.exists(id).catch(() => false)) {
+        await this.o.runtime.delete(id, { force: true }).catch((e: unknown) => this.log.warn({ container: id, err: e }, 'runtime delete failed'));
+      }
+    })();
+    if (!ended) await deleted;
     // A monitor still alive is about to write its exit file: let it, so it does not land later.
     if (await monitorAlive(files)) await waitForExit(files.exitFile, { timeoutMs: 10_000, pollMs: 20 }).catch(() => undefined);
     await releaseBundle(this.dirOf(id)).catch((e: unknown) => this.log.warn({ container: id, err: e }, 'unmounting the rootfs failed'));
+    await deleted;
   }
 
   // ---- exits and restarts ----------------------------------------------------------------------
@@ -544,7 +593,15 @@ export class ContainerEngine {
       await this.o.runtime.kill(r.id, sig, { all: signalNumberOf(sig) === 9 });
     } catch (e) {
       // Conflict/NotFound: it exited meanwhile; the exit handler records that.
-      if (!(e instanceof Conflict || e instanceof NotFound)) throw e;
+      if (e instanceof Conflict || e instanceof NotFound) return;
+      // A process that dies while the runtime signals it ("container not running", "open pidfd:
+      // No such process") can fail the kill before the runtime's state says stopped: look again.
+      if (e instanceof FailedPrecondition) {
+        await sleep(50);
+        const st = await this.o.runtime.getState(r.id).catch(() => undefined);
+        if (st === undefined || st.status !== 'running') return;
+      }
+      throw e;
     }
   }
 
@@ -669,7 +726,13 @@ export class ContainerEngine {
 
   async inspect(ref: string): Promise<ContainerJSON> {
     const r = this.find(ref);
-    return inspectJSON(r, this.dirOf(r.id), { ...this.networking.describe({ id: r.id, name: r.name, hostConfig: r.hostConfig }) });
+    const c = { id: r.id, name: r.name, hostConfig: r.hostConfig };
+    const json = inspectJSON(r, this.dirOf(r.id), { ...this.networking.describe(c) });
+    // A driver with published ports and sandboxes fills the rest of NetworkSettings.
+    const extra = this.networking.settings?.(c, r.spec.exposedPorts);
+    if (extra === undefined) return json;
+    const { summaryPorts: _ignored, ...settings } = extra;
+    return { ...json, NetworkSettings: { ...json.NetworkSettings, ...settings } };
   }
 
   /** The record itself, for callers inside the agent (API translation). */
@@ -691,7 +754,17 @@ export class ContainerEngine {
       .filter((r) => matchesPsFilters({ id: r.id, name: r.name, labels: r.spec.labels, status: r.state.status, imageId: r.imageId, imageRef: r.imageRef }, filters, ancestorIds))
       .sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || b.id.localeCompare(a.id));
     if (opts.limit !== undefined && opts.limit > 0) out = out.slice(0, opts.limit);
-    return out.map((r) => summaryJSON(r, now, { ...this.networking.describe({ id: r.id, name: r.name, hostConfig: r.hostConfig }) }));
+    return out.map((r) => {
+      const c = { id: r.id, name: r.name, hostConfig: r.hostConfig };
+      const summary = summaryJSON(r, now, { ...this.networking.describe(c) });
+      const extra = this.networking.settings?.(c, r.spec.exposedPorts);
+      return extra === undefined ? summary : { ...summary, Ports: [...extra.summaryPorts] };
+    });
+  }
+
+  /** For VolumeStore's usedBy: the containers that mount volume `name`. */
+  volumeUsers(name: string): string[] {
+    return [...this.records.values()].filter((r) => namedVolumesOf(r.hostConfig).includes(name)).map((r) => r.id);
   }
 
   /** For ImageStore.remove's isInUse: a container using the image, a running one first. */

@@ -1,7 +1,8 @@
 // The seam between the container engine and networking. The engine calls it at create (is the
 // NetworkMode usable?), before each start (which network namespace the runtime puts the container
 // in, and its addresses for /etc/hosts), after each exit (give back what start took) and once the
-// container is removed (forget it: address reservations, endpoint records). The bridge driver (src/adapters/network) implements the same interface and is passed to
+// container is removed (forget it: address reservations, endpoint records). BridgeNetworking
+// (bridge-networking.ts, over src/adapters/network) implements the same interface and is passed to
 // the engine in place of HostOrNoneNetworking; the engine itself knows no driver.
 import type { HostConfig } from '../../core/containers/container-spec.js';
 import type { NetworkNamespace } from '../../core/containers/oci-runtime-spec.js';
@@ -45,6 +46,30 @@ export interface ContainerNetworking {
   removed(c: NetworkedContainer): Promise<void>;
   /** NetworkSettings.Networks of the container now (the driver keeps its own endpoint state). */
   describe(c: NetworkedContainer): Readonly<Record<string, EndpointSettings>>;
+  /** At create, with the request's endpoint settings (--network-alias, --ip) for the container's network; absent = not supported. */
+  configure?(c: NetworkedContainer, endpoint: EndpointRequest): Promise<void>;
+  /** The rest of NetworkSettings where the driver has it (published ports, the sandbox); absent = the engine's empty defaults. */
+  settings?(c: NetworkedContainer, exposedPorts: readonly string[]): NetworkSettingsExtras;
+}
+
+/** EndpointsConfig[network] of a create request: what the client asks for, not what it gets. */
+export interface EndpointRequest {
+  readonly aliases: readonly string[];
+  readonly ipv4Address?: string;
+}
+
+/** NetworkSettings fields besides Networks (ContainerJSON), and the Ports of the ps summary. */
+export interface NetworkSettingsExtras {
+  readonly SandboxKey: string;
+  readonly Ports: Record<string, unknown>;
+  readonly Bridge: string;
+  /** The legacy top-level fields: Docker fills them from the default `bridge` network only. */
+  readonly IPAddress: string;
+  readonly IPPrefixLen: number;
+  readonly Gateway: string;
+  readonly MacAddress: string;
+  /** ContainerSummary.Ports: {IP, PrivatePort, PublicPort, Type}. */
+  readonly summaryPorts: readonly Record<string, unknown>[];
 }
 
 const EMPTY_ENDPOINT: EndpointSettings = { NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };

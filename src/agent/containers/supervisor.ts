@@ -1,11 +1,15 @@
 // Supervision of containers that are not our children: each container's monitor
 // (native/monitor/atomic-monitor) is detached from the agent and writes an exit file when the
-// container ends. ExitWatcher polls those files (the monitor is not our child, so there is no
-// SIGCHLD; polling one small file per running container is cheap and also works for monitors
-// started by an earlier agent process), and now and then checks that each monitor is still alive,
-// so a monitor killed without writing its file is noticed too. RestartScheduler holds the
-// in-memory part of Docker's restart manager: the current backoff delay of each container and
-// the pending restart timers.
+// container ends. The monitor is not our child, so there is no SIGCHLD: ExitWatcher watches each
+// container's directory with inotify (fs.watch) and reads the exit file as soon as it is renamed
+// into place, so an exit is seen within moments rather than up to one poll interval later. The
+// poll stays as the fallback (an inotify watch that could not be added, an event lost to queue
+// overflow) and now and then checks that each monitor is still alive, so a monitor killed
+// without writing its file is noticed too; both work for monitors started by an earlier agent
+// process. RestartScheduler holds the in-memory part of Docker's restart manager: the current
+// backoff delay of each container and the pending restart timers.
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { monitorAlive, readExitFile, type ContainerExit, type MonitorFiles } from '../../adapters/oci-runtime/monitor.js';
 import { nextRestartDelayMs, type RestartBackoff } from '../../core/containers/restart-policy.js';
 
@@ -23,7 +27,8 @@ export interface ExitWatcherOptions {
 }
 
 export class ExitWatcher {
-  private readonly watched = new Set<string>();
+  /** Watched ids, each with the inotify watch on its directory (undefined: poll only). */
+  private readonly watched = new Map<string, FSWatcher | undefined>();
   private timer: NodeJS.Timeout | undefined;
   private polls = 0;
   private busy = false;
@@ -32,12 +37,15 @@ export class ExitWatcher {
   constructor(private readonly o: ExitWatcherOptions) {}
 
   watch(id: string): void {
-    if (this.closed) return;
-    this.watched.add(id);
+    if (this.closed || this.watched.has(id)) return;
+    this.watched.set(id, this.notifier(id));
     this.timer ??= setInterval(() => void this.poll(), this.o.pollMs);
+    // An exit that happened before the watch was added sent no event: look once now.
+    void this.check(id, false).catch((e: unknown) => this.o.onError(id, e));
   }
 
   unwatch(id: string): void {
+    this.watched.get(id)?.close();
     this.watched.delete(id);
   }
 
@@ -45,26 +53,57 @@ export class ExitWatcher {
     return this.watched.has(id);
   }
 
+  /**
+   * An inotify watch on the directory of `id`'s exit file: the monitor renames the file into
+   * place (write temp, rename), which the directory watch reports under the file's name. Undefined
+   * when the watch cannot be added (inotify limits): the poll still finds the exit.
+   */
+  private notifier(id: string): FSWatcher | undefined {
+    const exitFile = this.o.filesOf(id).exitFile;
+    const name = basename(exitFile);
+    try {
+      // persistent: false: watching never keeps the agent alive on its own (the poll timer does not either once unwatched).
+      const w = watch(dirname(exitFile), { persistent: false }, (_event, file) => {
+        if (file === name) void this.check(id, false).catch((e: unknown) => this.o.onError(id, e));
+      });
+      w.on('error', () => {
+        // The directory went away or the watch broke: drop it, the poll carries on.
+        w.close();
+        if (this.watched.get(id) === w) this.watched.set(id, undefined);
+      });
+      return w;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Read `id`'s exit file (and with `checkLiveness` its monitor); hand a found exit to onExit once. */
+  private async check(id: string, checkLiveness: boolean): Promise<void> {
+    if (!this.watched.has(id)) return;
+    const files = this.o.filesOf(id);
+    let how: WatchedExit | undefined;
+    const exit = await readExitFile(files.exitFile);
+    if (exit !== undefined) how = { kind: 'exit-file', exit };
+    else if (checkLiveness && !(await monitorAlive(files))) {
+      // The monitor writes the exit file before it exits: read once more to close the race.
+      const late = await readExitFile(files.exitFile);
+      how = late !== undefined ? { kind: 'exit-file', exit: late } : { kind: 'monitor-gone' };
+    }
+    // Checked again after the reads: the poll and an inotify event may race to the same exit.
+    if (how === undefined || !this.watched.has(id) || this.closed) return;
+    this.unwatch(id);
+    void this.o.onExit(id, how).catch((e: unknown) => this.o.onError(id, e));
+  }
+
   private async poll(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
       const checkLiveness = ++this.polls % (this.o.livenessEvery ?? 20) === 0;
-      for (const id of [...this.watched]) {
+      for (const id of [...this.watched.keys()]) {
         if (this.closed) return;
         try {
-          const files = this.o.filesOf(id);
-          let how: WatchedExit | undefined;
-          const exit = await readExitFile(files.exitFile);
-          if (exit !== undefined) how = { kind: 'exit-file', exit };
-          else if (checkLiveness && !(await monitorAlive(files))) {
-            // The monitor writes the exit file before it exits: read once more to close the race.
-            const late = await readExitFile(files.exitFile);
-            how = late !== undefined ? { kind: 'exit-file', exit: late } : { kind: 'monitor-gone' };
-          }
-          if (how === undefined || !this.watched.has(id)) continue;
-          this.watched.delete(id);
-          void this.o.onExit(id, how).catch((e: unknown) => this.o.onError(id, e));
+          await this.check(id, checkLiveness);
         } catch (e) {
           this.o.onError(id, e);
         }
@@ -82,6 +121,7 @@ export class ExitWatcher {
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    for (const w of this.watched.values()) w?.close();
     this.watched.clear();
   }
 }

@@ -3,6 +3,8 @@
 //
 //   STATE/images/      the image store          STATE/containers/  container records and logs
 //   STATE/volumes/     named volumes            STATE/runtime/     the OCI runtime's --root
+//   STATE/network/     networks, endpoints, published ports, connect/disconnect changes
+//   EXEC_ROOT/netns/   one network namespace file per running container (under /run: a reboot clears it)
 //
 // Everything here is constructed once; nothing else in the agent builds adapters.
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { readCgroupHierarchy } from '../../adapters/cgroups/cgroup-hierarchy.js';
 import { ImageStore } from '../../adapters/image-store/image-store.js';
+import { NetworkController } from '../../adapters/network/network-controller.js';
 import { readHostFacts } from '../../adapters/oci-runtime/host-facts.js';
 import type { RuntimeName } from '../../adapters/oci-runtime/oci-runtime.js';
 import { openOciRuntime } from '../../adapters/oci-runtime/runtime-cli.js';
@@ -18,9 +21,11 @@ import { containerRoutes } from '../api/compat/containers.js';
 import { eventRoutes } from '../api/compat/events.js';
 import { execRoutes } from '../api/compat/exec.js';
 import { imageRoutes } from '../api/compat/images.js';
+import { networkRoutes } from '../api/compat/networks.js';
 import { systemRoutes } from '../api/compat/system.js';
 import { volumeRoutes } from '../api/compat/volumes.js';
 import { Router } from '../api/router.js';
+import { BridgeNetworking, membershipFileIn } from '../containers/bridge-networking.js';
 import { ContainerEngine } from '../containers/container-engine.js';
 import { DeclaredContainersReconciler } from '../reconcile/declared-containers-reconciler.js';
 
@@ -35,8 +40,23 @@ export interface AgentSettings {
   readonly monitorPath?: string;
   /** Parent cgroup of every container; several agents side by side need different ones. */
   readonly cgroupParent?: string;
+  /** Runtime files that a reboot must clear (network namespace files); default /run/atomic. */
+  readonly execRoot?: string;
+  /**
+   * dockerd --bridge: the device of the default `bridge` network (default atomic0), or "none":
+   * no default network, no bridge and no iptables change at all; containers default to network none.
+   */
+  readonly bridge?: string;
+  /** dockerd --bip without the host part: the default network's subnet. */
+  readonly defaultSubnet?: string;
+  /** dockerd --icc (default true). */
+  readonly icc?: boolean;
+  /** dockerd --insecure-registry: HOST[:PORT] pulled from over plain HTTP besides loopback ones. */
+  readonly insecureRegistries?: readonly string[];
   readonly log: Logger;
 }
+
+export const DEFAULT_EXEC_ROOT = '/run/atomic';
 
 export interface ComposedAgent {
   readonly router: Router;
@@ -49,7 +69,23 @@ export async function composeAgent(s: AgentSettings): Promise<ComposedAgent> {
   const { log } = s;
   const [hostFacts, cgroups] = await Promise.all([readHostFacts(), readCgroupHierarchy()]);
   const runtime = await openOciRuntime({ name: s.runtime, root: join(s.stateDir, 'runtime'), cgroupMode: hostFacts.cgroupFeatures.mode });
-  const images = new ImageStore({ root: join(s.stateDir, 'images') });
+  const images = new ImageStore({ root: join(s.stateDir, 'images'), registry: { insecureRegistries: s.insecureRegistries ?? [] } });
+  let networking: BridgeNetworking | undefined;
+  if (s.bridge !== 'none') {
+    const networkDir = join(s.stateDir, 'network');
+    const controller = new NetworkController({
+      stateDir: networkDir,
+      runDir: join(s.execRoot ?? DEFAULT_EXEC_ROOT, 'netns'),
+      ...(s.bridge === undefined ? {} : { defaultBridge: s.bridge }),
+      ...(s.defaultSubnet === undefined ? {} : { defaultSubnet: s.defaultSubnet }),
+      ...(s.icc === undefined ? {} : { defaultIcc: s.icc }),
+    });
+    // Before the engine recovers containers: restarting one needs its networks back.
+    networking = await BridgeNetworking.open({ controller, defaultBridge: true, membershipFile: membershipFileIn(networkDir) });
+  }
+  // usedBy asks the engine, which exists by the time anyone removes a volume.
+  const built: { engine?: ContainerEngine } = {};
+  const volumes = new VolumeStore({ root: join(s.stateDir, 'volumes'), usedBy: (name) => built.engine?.volumeUsers(name) ?? [] });
   const engine = await ContainerEngine.open({
     // The engine keeps its records under STATE/containers/ itself.
     stateDir: s.stateDir,
@@ -59,9 +95,11 @@ export async function composeAgent(s: AgentSettings): Promise<ComposedAgent> {
     cgroups,
     monitorPath: s.monitorPath ?? DEFAULT_MONITOR_PATH,
     logger: log.child({ component: 'containers' }),
+    volumes: { ensure: async (name) => (await volumes.create({ name })).mountpoint },
     ...(s.cgroupParent === undefined ? {} : { cgroupParent: s.cgroupParent }),
+    ...(networking === undefined ? {} : { networking }),
   });
-  const volumes = new VolumeStore({ root: join(s.stateDir, 'volumes'), usedBy: () => [] });
+  built.engine = engine;
 
   // /info answers synchronously: counts are kept here, refreshed when images or containers change.
   let counts = { containers: 0, running: 0, paused: 0, stopped: 0, images: 0 };
@@ -82,6 +120,7 @@ export async function composeAgent(s: AgentSettings): Promise<ComposedAgent> {
   systemRoutes(router, { stateDir: s.stateDir, runtimes: ['crun', 'runc'], defaultRuntime: s.runtime, counts: () => counts });
   imageRoutes(router, images, { imageInUse: (id) => engine.imageInUse(id), onChange: refreshCounts });
   volumeRoutes(router, volumes);
+  networkRoutes(router, engine, networking);
   containerRoutes(router, engine);
   execRoutes(router, engine);
   eventRoutes(router, engine.events);

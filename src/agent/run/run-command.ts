@@ -1,10 +1,12 @@
-// atomicd run [--state-dir DIR] [--socket PATH] [--runtime crun|runc]
+// atomicd run [--state-dir DIR] [--socket PATH] [--runtime crun|runc] [--exec-root DIR]
+//             [--bridge NAME|none] [--bip CIDR] [--icc=false]
 //             [--tcp HOST:PORT --tls-cert F --tls-key F --tls-ca F] [--insecure-tcp HOST:PORT]
 // The long-running agent: serves the Docker-compatible Engine API until SIGTERM/SIGINT.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidArgument, fromSystemError, isAtomicError } from '../../lib/errors.js';
+import { validateBridgeName } from '../../core/containers/network-create-request.js';
 import type { LogLevel } from '../log-levels.js';
 
 const USAGE = `usage: atomicd run [options]
@@ -22,6 +24,12 @@ options:
   --insecure-tcp HOST:PORT  serve plain TCP without TLS (port 2375): anyone reaching it controls the host
   --cloud-dir DIR        where provisioning hands over the declared containers (default /var/lib/atomicd/cloud)
   --cgroup-parent PATH   parent cgroup of the containers (default /atomic)
+  --exec-root DIR        runtime files a reboot clears: network namespaces (default /run/atomic)
+  --bridge NAME|none     device of the default bridge network (default atomic0); none: no bridge
+                         networking at all (no bridges, no iptables rules), containers get network none
+  --bip CIDR             subnet of the default bridge network (default: the first free of 172.17.0.0/16...)
+  --icc=false            no traffic between containers on the default bridge network
+  --insecure-registry HOST:PORT  pull from this registry over plain HTTP (repeatable; loopback ones always may)
   --monitor PATH         the per-container monitor (default: native/monitor/atomic-monitor of this package)
   -h, --help             print this help
 `;
@@ -39,7 +47,7 @@ function hostPort(text: string, flag: string): { host: string; port: number } {
 }
 
 export async function run(args: readonly string[], level: LogLevel): Promise<number> {
-  let v: Record<string, string | boolean | undefined>;
+  let v: Record<string, string | boolean | string[] | undefined>;
   try {
     v = parseArgs({
       args: [...args],
@@ -54,6 +62,11 @@ export async function run(args: readonly string[], level: LogLevel): Promise<num
         'insecure-tcp': { type: 'string' },
         'cloud-dir': { type: 'string' },
         'cgroup-parent': { type: 'string' },
+        'exec-root': { type: 'string' },
+        bridge: { type: 'string' },
+        bip: { type: 'string' },
+        icc: { type: 'string' },
+        'insecure-registry': { type: 'string', multiple: true },
         monitor: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -82,13 +95,27 @@ export async function run(args: readonly string[], level: LogLevel): Promise<num
     if (v.tcp === undefined && tlsFlags.length > 0) throw new InvalidArgument(`--${tlsFlags[0]} goes with --tcp HOST:PORT`);
     const cgroupParent = v['cgroup-parent'] as string | undefined;
     const monitorPath = v.monitor as string | undefined;
+    const execRoot = v['exec-root'] as string | undefined;
+    const bridge = v.bridge as string | undefined;
+    if (bridge !== undefined && bridge !== 'none') validateBridgeName(bridge);
+    const bip = v.bip as string | undefined;
+    if (bip !== undefined && bridge === 'none') throw new InvalidArgument('--bip has no meaning with --bridge none');
+    const iccText = v.icc as string | undefined;
+    if (iccText !== undefined && iccText !== 'true' && iccText !== 'false') throw new InvalidArgument(`--icc=${JSON.stringify(iccText)}: true or false`);
+    const insecure = (v['insecure-registry'] as string[] | undefined) ?? [];
+    for (const r of insecure) if (!/^[A-Za-z0-9.-]+(?::\d+)?$|^\[[0-9a-fA-F:]+\](?::\d+)?$/.test(r)) throw new InvalidArgument(`--insecure-registry ${JSON.stringify(r)}: expected HOST[:PORT]`);
     const agent = await composeAgent({
       stateDir,
+      insecureRegistries: insecure,
       runtime,
       cloudDir: resolve((v['cloud-dir'] as string | undefined) ?? DEFAULT_CLOUD_DIR),
       log,
       ...(cgroupParent === undefined ? {} : { cgroupParent }),
       ...(monitorPath === undefined ? {} : { monitorPath: resolve(monitorPath) }),
+      ...(execRoot === undefined ? {} : { execRoot: resolve(execRoot) }),
+      ...(bridge === undefined ? {} : { bridge }),
+      ...(bip === undefined ? {} : { defaultSubnet: bip }),
+      ...(iccText === undefined ? {} : { icc: iccText === 'true' }),
     });
     const router = agent.router;
     const servers = [await startApiServer(router, { kind: 'unix', path: resolve((v.socket as string | undefined) ?? DEFAULT_SOCKET) }, log)];

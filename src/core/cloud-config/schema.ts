@@ -17,6 +17,7 @@ import { bool, describeNode, int, list, nul, obj, oneOf, str, validateNode, yaml
 import { entryOf, toPlain, type YamlNode } from './yaml-document.js';
 import { InvalidArgument } from '../../lib/errors.js';
 import { parsePortSpec } from '../containers/network-port-spec.js';
+import { memoryBytes } from '../containers/memory-bytes.js';
 
 const unsupported = (why = ''): Schema => ({ type: 'unsupported', message: `not applied by atomicd${why === '' ? '' : ` (${why})`}` });
 
@@ -398,14 +399,8 @@ function checkEnvMap(node: YamlNode, at: Cursor): void {
   }
 }
 
-/** Docker's units.RAMInBytes: a number with an optional k/m/g/t/p suffix (1024-based). */
-export function memoryBytes(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(text);
-  if (m === null) return undefined;
-  const unit = (m[2] ?? '').toLowerCase();
-  const power = unit === '' ? 0 : 'kmgtp'.indexOf(unit) + 1;
-  return Math.floor(Number(m[1]) * 1024 ** power);
-}
+/** Docker's units.RAMInBytes (1024-based k/m/g/t/p suffixes); defined beside the run flags, which need it without this schema. */
+export { memoryBytes };
 
 /** Docker refuses memory limits under 6 MiB (daemon: "Minimum memory limit allowed is 6MB"). */
 const MIN_MEMORY_BYTES = 6 * 1024 * 1024;

@@ -4,7 +4,7 @@
 // --ulimit, env files as opts.ParseEnvFile reads them. Pure: files are read by the caller and
 // passed in as text, the caller's environment is passed as a lookup function.
 import { InvalidArgument } from '../../lib/errors.js';
-import { memoryBytes } from '../cloud-config/schema.js';
+import { memoryBytes } from './memory-bytes.js';
 import type { ContainerConfig, HostConfig, RestartPolicy, Ulimit } from './container-spec.js';
 import { parsePortSpecs } from './network-port-spec.js';
 import { parseRestartPolicy } from './restart-policy.js';

@@ -53,7 +53,14 @@ function checkTypes(obj: Record<string, unknown>, prefix: string, types: Readonl
   }
 }
 
+/** What the create request asks of the container's network endpoint (--network-alias, --ip). */
+export interface CreateEndpoint {
+  readonly aliases: readonly string[];
+  readonly ipv4Address?: string;
+}
+
 export interface CreateBody {
+  readonly endpoint?: CreateEndpoint;
   readonly config: ContainerConfig;
   readonly hostConfig: HostConfig & { readonly AutoRemove?: boolean; readonly LogConfig?: { readonly Type?: string; readonly Config?: Readonly<Record<string, string>> } };
 }
@@ -88,9 +95,31 @@ export function parseCreateBody(body: Record<string, unknown>): CreateBody {
       throw new InvalidArgument(`NetworkingConfig.EndpointsConfig: network ${JSON.stringify(name)} is not the container's network ${JSON.stringify(mode)}; connect it after create`, { subject: 'NetworkingConfig' });
     }
   }
+  const endpoint = endpointRequest(endpoints);
   const config: Record<string, unknown> = {};
   for (const k of CONFIG_KEYS) if (configRaw[k] !== undefined && configRaw[k] !== null) config[k] = configRaw[k];
   const hostConfig: Record<string, unknown> = {};
   for (const k of HOST_CONFIG_KEYS) if (hc[k] !== undefined && hc[k] !== null && !(Array.isArray(hc[k]) && (hc[k] as unknown[]).length === 0 && k !== 'CapDrop')) hostConfig[k] = hc[k];
-  return { config: config as ContainerConfig, hostConfig: hostConfig as CreateBody['hostConfig'] };
+  return { config: config as ContainerConfig, hostConfig: hostConfig as CreateBody['hostConfig'], ...(endpoint === undefined ? {} : { endpoint }) };
+}
+
+/** EndpointSettings fields that only an answer carries (docker inspect's), never a request. */
+const ENDPOINT_OUTPUT = new Set(['NetworkID', 'EndpointID', 'Gateway', 'IPAddress', 'IPPrefixLen', 'IPv6Gateway', 'GlobalIPv6Address', 'GlobalIPv6PrefixLen', 'DNSNames', 'GwPriority']);
+
+/** `docker run --network-alias A --ip X`: the one EndpointsConfig entry's request fields; undefined when it asks for nothing. */
+function endpointRequest(endpoints: Record<string, unknown>): CreateEndpoint | undefined {
+  const [name, raw] = Object.entries(endpoints)[0] ?? [];
+  if (name === undefined || raw === undefined || raw === null) return undefined;
+  const prefix = `NetworkingConfig.EndpointsConfig.${name}.`;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidArgument(`${prefix.slice(0, -1)}: expected an object`, { subject: prefix.slice(0, -1) });
+  const e = raw as Record<string, unknown>;
+  const ipam = e.IPAMConfig === undefined || e.IPAMConfig === null ? {} : objectField({ IPAMConfig: e.IPAMConfig }, 'IPAMConfig');
+  refuseUnknown(e, prefix, new Set(['Aliases', 'IPAMConfig']), ENDPOINT_OUTPUT);
+  refuseUnknown(ipam, `${prefix}IPAMConfig.`, new Set(['IPv4Address']), new Set());
+  checkTypes(e, prefix, { Aliases: 'string[]' });
+  checkTypes(ipam, `${prefix}IPAMConfig.`, { IPv4Address: 'string' });
+  const aliases = (e.Aliases as string[] | undefined | null) ?? [];
+  const ipv4Address = typeof ipam.IPv4Address === 'string' && ipam.IPv4Address !== '' ? ipam.IPv4Address : undefined;
+  if (aliases.length === 0 && ipv4Address === undefined) return undefined;
+  return { aliases, ...(ipv4Address === undefined ? {} : { ipv4Address }) };
 }

@@ -47,9 +47,9 @@ export function streamHeaders(res: ServerResponse, tty: boolean): void {
 export function containerRoutes(router: Router, engine: ContainerEngine): void {
   router.add('POST', '/containers/create', async (ctx) => {
     const body = await readJsonObject(ctx.req, 'container create');
-    const { config, hostConfig } = parseCreateBody(body);
+    const { config, hostConfig, endpoint } = parseCreateBody(body);
     const name = ctx.query.get('name') ?? '';
-    const created = await engine.create({ ...(name === '' ? {} : { name }), config, hostConfig });
+    const created = await engine.create({ ...(name === '' ? {} : { name }), config, hostConfig, ...(endpoint === undefined ? {} : { endpoint }) });
     return { status: 201, json: created };
   });
 

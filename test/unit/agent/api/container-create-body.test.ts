@@ -65,3 +65,13 @@ test('since/until: Unix seconds with up to 9 fraction digits', () => {
   assert.equal(timestampNs(new URLSearchParams(), 'since'), undefined);
   assert.throws(() => timestampNs(q('1h'), 'since'), (e: unknown) => e instanceof InvalidArgument && /^since: "1h"/.test(e.message));
 });
+
+test('NetworkingConfig: --ip and --network-alias of the container\'s network are taken; output-only fields ignored; others refused by name', () => {
+  const body = (ep: unknown): Record<string, unknown> => ({ Image: 'busybox', HostConfig: { NetworkMode: 'appnet' }, NetworkingConfig: { EndpointsConfig: { appnet: ep } } });
+  assert.equal(parseCreateBody(body({})).endpoint, undefined);
+  assert.equal(parseCreateBody(body({ IPAMConfig: null, Aliases: null, NetworkID: '', IPAddress: '', MacAddress: '' })).endpoint, undefined);
+  assert.deepEqual(parseCreateBody(body({ IPAMConfig: { IPv4Address: '172.18.0.9' }, Aliases: ['db'], NetworkID: 'x' })).endpoint, { aliases: ['db'], ipv4Address: '172.18.0.9' });
+  assert.throws(() => parseCreateBody(body({ IPAMConfig: { IPv6Address: 'fd00::9' } })), (e: unknown) => e instanceof Unimplemented && e.subject === 'NetworkingConfig.EndpointsConfig.appnet.IPAMConfig.IPv6Address');
+  assert.throws(() => parseCreateBody(body({ Links: ['other'] })), (e: unknown) => e instanceof Unimplemented && e.subject === 'NetworkingConfig.EndpointsConfig.appnet.Links');
+  assert.throws(() => parseCreateBody(body({ Aliases: 'db' })), (e: unknown) => e instanceof InvalidArgument && e.subject === 'NetworkingConfig.EndpointsConfig.appnet.Aliases');
+});

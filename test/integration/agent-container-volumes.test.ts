@@ -1,0 +1,82 @@
+// Named volumes in containers, driven by our CLI (`atomic run`: the docker CLI's foreground run needs
+// attach, which atomicd does not serve yet) and the real docker CLI against `atomicd run` (runc): `-v
+// NAME:/path` creates the volume on first use, its data outlives the container and is shared with
+// the next one, `:ro` is read-only, bind mounts of host directories work, and a volume in use
+// cannot be removed (Docker's "volume is in use" conflict) until its container is.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildBusyboxLayout, pushWithSkopeo, startRegistry, type RegistryServer } from '../fixtures/registry.js';
+import { cleanupAgentState, docker, startAgent, type AgentProcess } from '../fixtures/agent-process.js';
+import { runCliAsync, type RunResult } from '../helpers.js';
+
+let work: string;
+let registry: RegistryServer;
+let agent: AgentProcess;
+let image: string;
+
+before(async () => {
+  work = mkdtempSync(join(process.env.ATOMIC_TEST_TMP ?? tmpdir(), 'agent-vol-'));
+  registry = await startRegistry(work);
+  pushWithSkopeo(buildBusyboxLayout(work).layout, '1.36', registry.host, 'busybox:latest', 'oci');
+  image = `${registry.host}/busybox:latest`;
+  agent = await startAgent({ work, name: 'vol' });
+  const pull = await docker(agent, ['pull', '-q', image]);
+  assert.equal(pull.status, 0, pull.stderr);
+});
+
+after(async () => {
+  if (agent !== undefined) {
+    const ids = (await docker(agent, ['ps', '-aq'])).stdout.split('\n').filter((l) => l !== '');
+    if (ids.length > 0) await docker(agent, ['rm', '-f', ...ids]);
+    await agent.kill();
+    await cleanupAgentState(agent);
+  }
+  await registry?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const atomic = (args: readonly string[]): Promise<RunResult> => runCliAsync(['-H', `unix://${agent.socket}`, ...args]);
+
+test('-v NAME:/path creates the volume, keeps its data across containers, :ro is read-only, in-use volumes cannot be removed', async () => {
+  const write = await atomic(['run', '--name', 'writer', '-v', 'appdata:/data', image, 'sh', '-c', 'echo kept > /data/file && cat /data/file']);
+  assert.equal(write.status, 0, write.stderr);
+  assert.equal(write.stdout, 'kept\n');
+  const inspect = JSON.parse((await docker(agent, ['volume', 'inspect', 'appdata'])).stdout) as { Name: string; Mountpoint: string }[];
+  assert.equal(inspect[0]?.Name, 'appdata');
+  assert.equal(readFileSync(join(inspect[0]?.Mountpoint ?? '', 'file'), 'utf8'), 'kept\n', 'the data is in the volume on the host');
+
+  const read = await atomic(['run', '--rm', '-v', 'appdata:/data:ro', image, 'sh', '-c', 'cat /data/file; echo more > /data/file || echo refused']);
+  assert.equal(read.status, 0, read.stderr);
+  assert.match(read.stdout, /^kept\n/);
+  assert.match(read.stdout + read.stderr, /Read-only file system/);
+  assert.match(read.stdout, /refused\n$/);
+
+  const mounts = JSON.parse((await docker(agent, ['inspect', '-f', '{{json .HostConfig.Binds}}', 'writer'])).stdout) as string[];
+  assert.deepEqual(mounts, ['appdata:/data']);
+  const rm = await docker(agent, ['volume', 'rm', 'appdata']);
+  assert.notEqual(rm.status, 0);
+  assert.match(rm.stderr, /remove appdata: volume is in use - \[[0-9a-f]{64}\]/);
+  const dangling = await docker(agent, ['volume', 'ls', '-q', '-f', 'dangling=true']);
+  assert.doesNotMatch(dangling.stdout, /appdata/, 'a volume a container uses is not dangling');
+
+  assert.equal((await docker(agent, ['rm', 'writer'])).status, 0);
+  assert.match((await docker(agent, ['volume', 'ls', '-q', '-f', 'dangling=true'])).stdout, /^appdata$/m);
+  const rm2 = await docker(agent, ['volume', 'rm', 'appdata']);
+  assert.equal(rm2.status, 0, rm2.stderr);
+});
+
+test('bind mounts of host directories; a relative bind source is refused with a clear error', async () => {
+  const dir = join(work, 'host-dir');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'in'), 'from host\n');
+  const r = await atomic(['run', '--rm', '-v', `${dir}:/mnt`, image, 'sh', '-c', 'cat /mnt/in && echo from container > /mnt/out']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'from host\n');
+  assert.equal(readFileSync(join(dir, 'out'), 'utf8'), 'from container\n');
+  const bad = await atomic(['run', '--rm', '-v', 'not/a/name:/mnt', image, 'true']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /not\/a\/name/);
+});
