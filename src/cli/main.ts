@@ -8,7 +8,7 @@ import { VERSION } from '../lib/version.js';
 import { commandIndex, markOperands } from './commands/container-argv.js';
 
 const program = new Command('atomic')
-  .description('atomic-host toolkit: seed media, ISO images, cloud-config validation')
+  .description("atomic-host toolkit: seed media, ISO images, cloud-config, OS deployments, and the agent's containers, images, volumes and networks")
   .version(VERSION, '--version', 'print the version and exit')
   .option('--debug', 'print error causes and stack traces')
   // -H before the command is rewritten to --host by main() (`seed create -H` is the hostname).

@@ -105,3 +105,24 @@ export function wantsJson(opts: { json?: boolean; format?: string }): boolean {
 export function pathName(name: string): string {
   return name.split('/').map(encodeURIComponent).join('/');
 }
+
+/**
+ * `docker volume|network inspect` style: GET each object, print the found ones as one JSON array;
+ * a name that is not found is reported on stderr and the rest still print, exit status then 1.
+ */
+export async function inspectEach(names: readonly string[], pathOf: (name: string) => string, opts: AgentOptions & { debug?: boolean }): Promise<void> {
+  const { formatError } = await import('../report-error.js');
+  const client = await connectAgent(opts);
+  const found: unknown[] = [];
+  let failed = false;
+  for (const n of names) {
+    try {
+      found.push(await client.json('GET', pathOf(n)));
+    } catch (e) {
+      failed = true;
+      process.stderr.write(formatError(e, opts.debug === true) + '\n');
+    }
+  }
+  process.stdout.write(JSON.stringify(found, null, 4) + '\n');
+  if (failed) process.exitCode = 1;
+}
