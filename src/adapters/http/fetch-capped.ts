@@ -10,7 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import { AtomicError, DeadlineExceeded, InvalidArgument, ResourceExhausted, Unavailable } from '../../lib/errors.js';
 import { abortReason } from '../../lib/backoff.js';
 import { displayUrl } from './display-url.js';
-import { REDIRECT_STATUSES, headersForRedirect, transportError } from './http-errors.js';
+import { REDIRECT_STATUSES, headersForRedirect, refusedBeforeSending, transportError } from './http-errors.js';
 
 export { displayUrl } from './display-url.js';
 export { httpStatusError, isRetryableFetchError } from './http-errors.js';
@@ -77,10 +77,8 @@ function requestOnce(url: URL, headers: Readonly<Record<string, string>>, req: C
   const subject = displayUrl(url);
   const method = req.method ?? 'GET';
   const what = req.what ?? 'the response';
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return Promise.reject(new InvalidArgument(`only http and https URLs are fetched, not ${url.protocol}`, { subject }));
-  }
-  if (req.signal.aborted) return Promise.reject(abortReason(req.signal, `${method} ${subject}`));
+  const refused = refusedBeforeSending(url, req.signal, method);
+  if (refused !== undefined) return Promise.reject(refused);
   return new Promise<CappedResponse>((resolve, reject) => {
     let settled = false;
     let client: ClientRequest | undefined;

@@ -2,6 +2,8 @@
 // failures (refused, reset, TLS) and status codes that are not success. Messages never carry
 // request headers (tokens, credentials) and show URLs through displayUrl.
 import { AtomicError, DeadlineExceeded, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable } from '../../lib/errors.js';
+import { abortReason } from '../../lib/backoff.js';
+import { displayUrl } from './display-url.js';
 
 const TLS_CODES = /^(CERT_|ERR_TLS_|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|EPROTO$)/;
 
@@ -65,4 +67,12 @@ export function headersForRedirect(headers: Readonly<Record<string, string>>, fr
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'authorization' && k.toLowerCase() !== 'cookie') out[k] = v;
   return out;
+}
+
+/** Why a request must not be sent at all: a scheme other than http(s), or an already aborted signal. */
+export function refusedBeforeSending(url: URL, signal: AbortSignal, method: string): AtomicError | undefined {
+  const subject = displayUrl(url);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return new InvalidArgument(`only http and https URLs are fetched, not ${url.protocol}`, { subject });
+  if (signal.aborted) return abortReason(signal, `${method} ${subject}`);
+  return undefined;
 }

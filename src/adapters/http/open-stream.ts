@@ -9,7 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import { AtomicError, DeadlineExceeded, InvalidArgument, Unavailable } from '../../lib/errors.js';
 import { abortReason } from '../../lib/backoff.js';
 import { displayUrl } from './display-url.js';
-import { REDIRECT_STATUSES, headersForRedirect, transportError } from './http-errors.js';
+import { REDIRECT_STATUSES, headersForRedirect, refusedBeforeSending, transportError } from './http-errors.js';
 import { redirectTarget } from './fetch-capped.js';
 
 export interface StreamRequest {
@@ -60,10 +60,8 @@ function openOnce(url: URL, headers: Readonly<Record<string, string>>, req: Stre
   const subject = displayUrl(url);
   const method = req.method ?? 'GET';
   const what = req.what ?? 'the response';
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return Promise.reject(new InvalidArgument(`only http and https URLs are fetched, not ${url.protocol}`, { subject }));
-  }
-  if (req.signal.aborted) return Promise.reject(abortReason(req.signal, `${method} ${subject}`));
+  const refused = refusedBeforeSending(url, req.signal, method);
+  if (refused !== undefined) return Promise.reject(refused);
   return new Promise<StreamResponse>((resolve, reject) => {
     let client: ClientRequest | undefined;
     let response: IncomingMessage | undefined;
