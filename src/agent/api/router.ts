@@ -2,6 +2,7 @@
 // handler, after the version prefix is taken off. Handlers return data (sent as JSON) or take
 // over the response themselves (streams, hijacked connections).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 export interface RequestContext {
   readonly req: IncomingMessage;
@@ -10,6 +11,12 @@ export interface RequestContext {
   readonly query: URLSearchParams;
   /** The API version the client asked for, or ours. */
   readonly version: string;
+  /**
+   * Present when the client asked to upgrade the connection (`Connection: Upgrade`, `Upgrade:
+   * tcp`, as the docker CLI does for attach and exec): answers 101 and hands over the raw
+   * connection. Before calling it a handler may still answer normally through `res` (errors).
+   */
+  readonly hijack?: (contentType: string) => Duplex;
 }
 
 /** What a handler returns: a JSON body with a status, or 'handled' when it wrote the response. */

@@ -3,7 +3,9 @@
 // logged at every start. Every answer carries the headers the docker CLI reads (Api-Version,
 // OSType, Server, Docker-Experimental).
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -36,6 +38,25 @@ export async function startApiServer(router: Router, listen: Listen, log: Logger
   } else {
     server = createHttpServer(handle);
   }
+  // Attach and exec upgrade the connection (docker's hijack): the request arrives here instead of
+  // as a 'request'. A ServerResponse on the same socket answers errors the usual way; a handler
+  // that takes the connection calls ctx.hijack.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (head.length > 0) socket.unshift(head);
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.once('finish', () => socket.end());
+    let taken = false;
+    const hijack = (contentType: string): Duplex => {
+      if (taken || res.headersSent) throw new Error('the connection was already answered');
+      taken = true;
+      res.detachSocket(socket as Socket);
+      socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\nServer: ${SERVER_NAME}\r\n\r\n`);
+      return socket;
+    };
+    socket.on('error', () => undefined);
+    void dispatch(router, req, res, log, hijack);
+  });
   // Attach and exec hijack the connection; no idle timeouts on them.
   server.keepAliveTimeout = 5000;
   server.requestTimeout = 0;
@@ -73,7 +94,7 @@ async function closeServer(server: Server, socketPath?: string): Promise<void> {
   if (socketPath !== undefined) await rm(socketPath, { force: true });
 }
 
-async function dispatch(router: Router, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
+async function dispatch(router: Router, req: IncomingMessage, res: ServerResponse, log: Logger, hijack?: (contentType: string) => Duplex): Promise<void> {
   res.setHeader('Api-Version', API_VERSION);
   res.setHeader('Docker-Experimental', 'false');
   res.setHeader('OSType', 'linux');
@@ -90,7 +111,7 @@ async function dispatch(router: Router, req: IncomingMessage, res: ServerRespons
       send(res, found.status, { message: found.status === 404 ? `page not found` : `method ${req.method ?? ''} not allowed` }, req.method === 'HEAD');
       return;
     }
-    const result = await found.handler({ req, res, params: found.params, query: url.searchParams, version: version ?? API_VERSION });
+    const result = await found.handler({ req, res, params: found.params, query: url.searchParams, version: version ?? API_VERSION, ...(hijack === undefined ? {} : { hijack }) });
     if (result === 'handled') return;
     if (result.empty === true) {
       res.writeHead(result.status ?? 204).end();

@@ -161,6 +161,8 @@ export const DEFAULT_STOP_TIMEOUT_SECONDS = 10;
 export const LOST_EXIT_CODE = 255;
 /** How long an exit may take after SIGKILL before stop/rm give up. */
 const KILL_GRACE_MS = 30_000;
+/** How long an attached reader may hold back the removal of an AutoRemove container. */
+export const REMOVAL_HOLD_MAX_MS = 30_000;
 /** Exit code of a start that failed before the process ran (dockerd's generic value). */
 export const START_FAILED_EXIT_CODE = 128;
 
@@ -186,6 +188,7 @@ export class ContainerEngine {
   private readonly watcher: ExitWatcher;
   private readonly scheduler: RestartScheduler;
   private readonly statsSamples = new Map<string, StatsSample>();
+  private readonly removalHolds = new Map<string, Set<Promise<void>>>();
   private closed = false;
 
   constructor(o: ContainerEngineOptions) {
@@ -515,8 +518,12 @@ export class ContainerEngine {
       const exited = await this.put({ ...r, state: toExited(r.state, exit) });
       this.notify({ id, kind: 'exit', exitCode: exit.exitCode });
       this.log.info({ container: id, exitCode: exit.exitCode }, 'container exited');
-      // `docker run --rm`: removed once it stopped for good (waiters use condition=removed).
-      if (r.hostConfig.AutoRemove === true) await this.destroy({ ...exited, state: toRemoving(exited.state) });
+      // `docker run --rm`: removed once it stopped for good (waiters use condition=removed), but
+      // not before attached clients have read the output to its end (they hold the removal).
+      if (r.hostConfig.AutoRemove === true) {
+        await this.removalHeld(id);
+        await this.destroy({ ...exited, state: toRemoving(exited.state) });
+      }
       return;
     }
     const runMs = Math.max(0, Date.parse(exit.finishedAt) - Date.parse(r.state.run.startedAt));
@@ -760,6 +767,31 @@ export class ContainerEngine {
       const extra = this.networking.settings?.(c, r.spec.exposedPorts);
       return extra === undefined ? summary : { ...summary, Ports: [...extra.summaryPorts] };
     });
+  }
+
+  /**
+   * Keep an AutoRemove container (and its log) until `release` is called: an attached client
+   * reading the output holds it. Released holds, or at most REMOVAL_HOLD_MAX_MS, let removal go on.
+   */
+  holdRemoval(ref: string): () => void {
+    const { id } = this.find(ref);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holds = this.removalHolds.get(id) ?? new Set<Promise<void>>();
+    holds.add(held);
+    this.removalHolds.set(id, holds);
+    return () => {
+      release();
+      holds.delete(held);
+      if (holds.size === 0 && this.removalHolds.get(id) === holds) this.removalHolds.delete(id);
+    };
+  }
+
+  private async removalHeld(id: string): Promise<void> {
+    const holds = this.removalHolds.get(id);
+    if (holds === undefined || holds.size === 0) return;
+    const cap = sleep(REMOVAL_HOLD_MAX_MS, undefined, { ref: false });
+    await Promise.race([Promise.all([...holds]), cap]);
   }
 
   /** For VolumeStore's usedBy: the containers that mount volume `name`. */

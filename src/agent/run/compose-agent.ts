@@ -17,6 +17,7 @@ import { readHostFacts } from '../../adapters/oci-runtime/host-facts.js';
 import type { RuntimeName } from '../../adapters/oci-runtime/oci-runtime.js';
 import { openOciRuntime } from '../../adapters/oci-runtime/runtime-cli.js';
 import { VolumeStore } from '../../adapters/volume-store/volume-store.js';
+import { attachRoutes } from '../api/compat/attach.js';
 import { containerRoutes } from '../api/compat/containers.js';
 import { eventRoutes } from '../api/compat/events.js';
 import { execRoutes } from '../api/compat/exec.js';
@@ -122,6 +123,7 @@ export async function composeAgent(s: AgentSettings): Promise<ComposedAgent> {
   volumeRoutes(router, volumes);
   networkRoutes(router, engine, networking);
   containerRoutes(router, engine);
+  attachRoutes(router, engine);
   execRoutes(router, engine);
   eventRoutes(router, engine.events);
 

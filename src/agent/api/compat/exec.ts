@@ -1,9 +1,9 @@
 // Exec instances (Engine API "Exec"): POST /containers/{id}/exec creates one, POST
 // /exec/{id}/start runs it, GET /exec/{id}/json reports it. The command's output is sent in
-// Docker's stream framing (raw with a TTY) once it has run; stdin and live interactive sessions
-// need the hijacked connection, which this endpoint does not offer yet (AttachStdin is refused).
+// Docker's stream framing (raw with a TTY) once it has run, over the upgraded connection the
+// docker CLI asks for or as a plain response; stdin is not attached (AttachStdin is refused).
 import { randomBytes } from 'node:crypto';
-import { encodeFrame } from '../../../formats/docker/multiplexed-stream.js';
+import { encodeFrame, MULTIPLEXED_CONTENT_TYPE, RAW_CONTENT_TYPE } from '../../../formats/docker/multiplexed-stream.js';
 import { InvalidArgument, NotFound, Conflict, Unimplemented } from '../../../lib/errors.js';
 import type { ContainerEngine } from '../../containers/container-engine.js';
 import { readJsonObject } from '../request-input.js';
@@ -63,7 +63,6 @@ export function execRoutes(router: Router, engine: ContainerEngine): void {
     const x = find(ctx.params.id ?? '');
     const body = await readJsonObject(ctx.req, 'exec start');
     if (x.started) throw new Conflict(`Error: Exec command ${x.id} has already run`, { subject: x.id });
-    if (ctx.req.headers.upgrade !== undefined) throw new Unimplemented('exec start: hijacked (Upgrade) connections are not supported by atomicd yet', { subject: x.id });
     x.started = true;
     x.running = true;
     const run = engine
@@ -86,14 +85,23 @@ export function execRoutes(router: Router, engine: ContainerEngine): void {
       run.catch(() => undefined);
       return { status: 200, empty: true };
     }
-    const r = await run;
-    streamHeaders(ctx.res, x.tty);
-    if (x.tty) ctx.res.write(r.Stdout + r.Stderr);
-    else {
-      if (r.Stdout !== '') ctx.res.write(encodeFrame('stdout', r.Stdout));
-      if (r.Stderr !== '') ctx.res.write(encodeFrame('stderr', r.Stderr));
+    const contentType = x.tty ? RAW_CONTENT_TYPE : MULTIPLEXED_CONTENT_TYPE;
+    // The docker CLI upgrades the connection (hijack); SDKs may read a plain response. The output
+    // is the same stream either way, sent once the command has run (no stdin is attached).
+    const out: { write(b: Buffer | string): unknown; end(): unknown } = ctx.hijack !== undefined ? ctx.hijack(contentType) : (streamHeaders(ctx.res, x.tty), ctx.res);
+    try {
+      const r = await run;
+      if (x.tty) out.write(r.Stdout + r.Stderr);
+      else {
+        if (r.Stdout !== '') out.write(encodeFrame('stdout', r.Stdout));
+        if (r.Stderr !== '') out.write(encodeFrame('stderr', r.Stderr));
+      }
+    } catch (e) {
+      // The answer has started: the failure goes to the command's stderr, its exit code is 126.
+      const message = `${e instanceof Error ? e.message : String(e)}\n`;
+      out.write(x.tty ? message : encodeFrame('stderr', message));
     }
-    ctx.res.end();
+    out.end();
     return 'handled' as const;
   });
 
