@@ -1,5 +1,5 @@
-// Named volumes in containers, driven by our CLI (`atomic run`: the docker CLI's foreground run needs
-// attach, which atomicd does not serve yet) and the real docker CLI against `atomicd run` (runc): `-v
+// Named volumes in containers, driven by our CLI (`atomic run`) and the real docker CLI against
+// `atomicd run` (runc): `-v
 // NAME:/path` creates the volume on first use, its data outlives the container and is shared with
 // the next one, `:ro` is read-only, bind mounts of host directories work, and a volume in use
 // cannot be removed (Docker's "volume is in use" conflict) until its container is.
