@@ -4,37 +4,20 @@
 // exits with its code, and `docker attach` follows a running container.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildBusyboxLayout, pushWithSkopeo, startRegistry, type RegistryServer } from '../fixtures/registry.js';
-import { agentHttp, cleanupAgentState, docker, startAgent, type AgentProcess } from '../fixtures/agent-process.js';
+import { agentHttp, agentWithBusybox, docker, type AgentProcess, type AgentWorld } from '../fixtures/agent-process.js';
 
-let work: string;
-let registry: RegistryServer;
+let world: AgentWorld;
 let agent: AgentProcess;
 let image: string;
 
 before(async () => {
-  work = mkdtempSync(join(process.env.ATOMIC_TEST_TMP ?? tmpdir(), 'agent-attach-'));
-  registry = await startRegistry(work);
-  pushWithSkopeo(buildBusyboxLayout(work).layout, '1.36', registry.host, 'busybox:latest', 'oci');
-  image = `${registry.host}/busybox:latest`;
-  agent = await startAgent({ work, name: 'attach' });
-  const pull = await docker(agent, ['pull', '-q', image]);
-  assert.equal(pull.status, 0, pull.stderr);
+  world = await agentWithBusybox('agent-attach-', { name: 'attach' });
+  ({ agent, image } = world);
 });
 
 after(async () => {
-  if (agent !== undefined) {
-    const ids = (await docker(agent, ['ps', '-aq'])).stdout.split('\n').filter((l) => l !== '');
-    if (ids.length > 0) await docker(agent, ['rm', '-f', ...ids]);
-    await agent.kill();
-    await cleanupAgentState(agent);
-  }
-  await registry?.stop();
-  rmSync(work, { recursive: true, force: true });
+  await world?.close();
 });
 
 test('docker run (attached): output on the right streams, the exit code, --rm after the output was read', async () => {

@@ -5,37 +5,23 @@
 // cannot be removed (Docker's "volume is in use" conflict) until its container is.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildBusyboxLayout, pushWithSkopeo, startRegistry, type RegistryServer } from '../fixtures/registry.js';
-import { cleanupAgentState, docker, startAgent, type AgentProcess } from '../fixtures/agent-process.js';
+import { agentWithBusybox, docker, type AgentProcess, type AgentWorld } from '../fixtures/agent-process.js';
 import { runCliAsync, type RunResult } from '../helpers.js';
 
-let work: string;
-let registry: RegistryServer;
+let world: AgentWorld;
 let agent: AgentProcess;
 let image: string;
+let work: string;
 
 before(async () => {
-  work = mkdtempSync(join(process.env.ATOMIC_TEST_TMP ?? tmpdir(), 'agent-vol-'));
-  registry = await startRegistry(work);
-  pushWithSkopeo(buildBusyboxLayout(work).layout, '1.36', registry.host, 'busybox:latest', 'oci');
-  image = `${registry.host}/busybox:latest`;
-  agent = await startAgent({ work, name: 'vol' });
-  const pull = await docker(agent, ['pull', '-q', image]);
-  assert.equal(pull.status, 0, pull.stderr);
+  world = await agentWithBusybox('agent-vol-', { name: 'vol' });
+  ({ agent, image, work } = world);
 });
 
 after(async () => {
-  if (agent !== undefined) {
-    const ids = (await docker(agent, ['ps', '-aq'])).stdout.split('\n').filter((l) => l !== '');
-    if (ids.length > 0) await docker(agent, ['rm', '-f', ...ids]);
-    await agent.kill();
-    await cleanupAgentState(agent);
-  }
-  await registry?.stop();
-  rmSync(work, { recursive: true, force: true });
+  await world?.close();
 });
 
 const atomic = (args: readonly string[]): Promise<RunResult> => runCliAsync(['-H', `unix://${agent.socket}`, ...args]);
