@@ -19,6 +19,7 @@ import {
 import {
   allocateAddress, formatIPv4, formatSubnet, gatewayOf, macFromIPv4, parseIPv4, parseSubnet, pickSubnet, subnetsOverlap, type Ipv4Subnet,
 } from '../../core/containers/network-ipam.js';
+import type { EndpointView } from '../../core/containers/network-settings.js';
 import { validateBridgeName, type NetworkCreateOptions } from '../../core/containers/network-create-request.js';
 import { baseJumps, bridgeRules, OWN_CHAINS, publishRules, type IptablesRule } from '../../core/containers/network-iptables-plan.js';
 import { hostPortKey, isIPAddress, pickHostPort, type PortMapping } from '../../core/containers/network-port-spec.js';
@@ -56,19 +57,10 @@ export interface ConnectOptions {
   readonly ipv4Address?: string;
 }
 
-export interface Endpoint {
-  readonly networkId: string;
-  readonly networkName: string;
-  readonly endpointId: string;
+/** A container's connection to one network: what inspect shows (EndpointView) and its interface name. */
+export interface Endpoint extends EndpointView {
   /** Interface name inside the container. */
   readonly ifname: string;
-  readonly ip: string;
-  readonly prefixLen: number;
-  readonly gateway: string;
-  readonly mac: string;
-  readonly aliases: readonly string[];
-  /** The address the caller asked for, if any (EndpointSettings.IPAMConfig.IPv4Address). */
-  readonly requestedIPv4Address?: string;
 }
 
 export interface SandboxInfo {

@@ -4,8 +4,8 @@
 // ran), 2 for bad usage.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isAtomicError } from '../../lib/errors.js';
+import { parseCommandArgs } from '../command-args.js';
 import type { LogLevel } from '../log-levels.js';
 import type { ExplicitDatasource } from '../../adapters/datasources/detect.js';
 
@@ -32,33 +32,20 @@ options:
 const DATASOURCES: readonly ExplicitDatasource[] = ['auto', 'nocloud', 'nocloud-net', 'ec2'];
 
 export async function run(args: readonly string[], level: LogLevel): Promise<number> {
-  let v: Record<string, string | boolean | string[] | undefined>;
-  try {
-    v = parseArgs({
-      args: [...args],
-      options: {
-        root: { type: 'string' },
-        seed: { type: 'string', multiple: true },
-        datasource: { type: 'string' },
-        'metadata-url': { type: 'string' },
-        'state-dir': { type: 'string' },
-        timeout: { type: 'string' },
-        cmdline: { type: 'string' },
-        'dmi-dir': { type: 'string' },
-        'sys-block-dir': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    process.stderr.write(`atomicd provision: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
-    return 2;
-  }
-  if (v.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs('provision', USAGE, args, {
+    root: { type: 'string' },
+    seed: { type: 'string', multiple: true },
+    datasource: { type: 'string' },
+    'metadata-url': { type: 'string' },
+    'state-dir': { type: 'string' },
+    timeout: { type: 'string' },
+    cmdline: { type: 'string' },
+    'dmi-dir': { type: 'string' },
+    'sys-block-dir': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const v = parsed;
   const usage = (msg: string): number => {
     process.stderr.write(`atomicd provision: ${msg}\n`);
     return 2;

@@ -4,9 +4,9 @@
 // The long-running agent: serves the Docker-compatible Engine API until SIGTERM/SIGINT.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { InvalidArgument, fromSystemError, isAtomicError } from '../../lib/errors.js';
 import { validateBridgeName } from '../../core/containers/network-create-request.js';
+import { parseCommandArgs } from '../command-args.js';
 import type { LogLevel } from '../log-levels.js';
 
 const USAGE = `usage: atomicd run [options]
@@ -47,39 +47,26 @@ function hostPort(text: string, flag: string): { host: string; port: number } {
 }
 
 export async function run(args: readonly string[], level: LogLevel): Promise<number> {
-  let v: Record<string, string | boolean | string[] | undefined>;
-  try {
-    v = parseArgs({
-      args: [...args],
-      options: {
-        'state-dir': { type: 'string' },
-        socket: { type: 'string' },
-        runtime: { type: 'string' },
-        tcp: { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'tls-ca': { type: 'string' },
-        'insecure-tcp': { type: 'string' },
-        'cloud-dir': { type: 'string' },
-        'cgroup-parent': { type: 'string' },
-        'exec-root': { type: 'string' },
-        bridge: { type: 'string' },
-        bip: { type: 'string' },
-        icc: { type: 'string' },
-        'insecure-registry': { type: 'string', multiple: true },
-        monitor: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    process.stderr.write(`atomicd run: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
-    return 2;
-  }
-  if (v.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs('run', USAGE, args, {
+    'state-dir': { type: 'string' },
+    socket: { type: 'string' },
+    runtime: { type: 'string' },
+    tcp: { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-ca': { type: 'string' },
+    'insecure-tcp': { type: 'string' },
+    'cloud-dir': { type: 'string' },
+    'cgroup-parent': { type: 'string' },
+    'exec-root': { type: 'string' },
+    bridge: { type: 'string' },
+    bip: { type: 'string' },
+    icc: { type: 'string' },
+    'insecure-registry': { type: 'string', multiple: true },
+    monitor: { type: 'string' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const v = parsed;
   const [{ createLogger }, { startApiServer }, { composeAgent }] = await Promise.all([
     import('../logger.js'),
     import('../api/server.js'),

@@ -29,7 +29,7 @@ test('negotiates down to the server\'s Api-Version and sends query and JSON body
       res.writeHead(201, { 'Content-Type': 'application/json' }).end('{"Name":"v"}');
     });
   });
-  const v = await client.json<{ Name: string }>('POST', '/volumes/create', { body: { Name: 'v' }, query: { a: 'b c', skip: undefined } });
+  const v = await client.json<{ Name: string }>('POST', '/volumes/create', { body: { Name: 'v' }, query: { a: 'b c', absent: undefined } });
   assert.deepEqual(v, { Name: 'v' });
   assert.deepEqual(paths, ['HEAD /_ping', 'POST /v1.41/volumes/create?a=b+c']);
   assert.deepEqual(JSON.parse(body), { Name: 'v' });
