@@ -4,9 +4,10 @@
 // One entry per line: {"log":"hi\n","stream":"stdout","time":"2024-01-02T03:04:05.123456789Z"};
 // an entry whose "log" does not end in "\n" is a partial line (split at 16 KiB, or the last
 // output without a newline).
-import { watch, type FSWatcher } from 'node:fs';
+import { createReadStream, watch, type FSWatcher } from 'node:fs';
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Cancelled, InvalidArgument, fromSystemError } from '../../lib/errors.js';
 
 export type LogStream = 'stdout' | 'stderr';
@@ -169,6 +170,41 @@ async function logFiles(path: string): Promise<{ path: string; id: FileId }[]> {
   return cur === undefined ? rotated : [...rotated, { path, id: idOf(cur) }];
 }
 
+/** The last `size` entries pushed, oldest first. */
+class TailBuffer {
+  private readonly ring: LogEntry[] = [];
+  private next = 0;
+
+  constructor(private readonly size: number) {}
+
+  push(e: LogEntry): void {
+    if (this.size === 0) return;
+    if (this.ring.length < this.size) this.ring.push(e);
+    else this.ring[this.next] = e;
+    this.next = (this.next + 1) % this.size;
+  }
+
+  entries(): LogEntry[] {
+    return this.ring.length < this.size ? this.ring : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+  }
+}
+
+/** The entries of one log file, read as a stream; a file rotated away meanwhile has none. */
+async function* streamEntries(path: string): AsyncGenerator<LogEntry> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  try {
+    for await (const line of lines) {
+      const e = parseLogLine(line);
+      if (e !== undefined) yield e;
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // rotated away while we listed
+    throw fromSystemError(e, path, 'reading the log');
+  } finally {
+    lines.close();
+  }
+}
+
 function entriesOf(text: string): LogEntry[] {
   const out: LogEntry[] = [];
   for (const line of text.split('\n')) {
@@ -236,15 +272,16 @@ export async function* readJsonFileLog(path: string, opts: ReadLogOptions = {}):
   const pastUntil = (e: LogEntry): boolean => opts.until !== undefined && e.timeNs > opts.until;
 
   if (opts.follow !== true) {
-    const all: LogEntry[] = [];
+    // Streamed line by line: memory stays at the tail asked for, not the size of the log.
+    const last = opts.tail !== undefined && opts.tail >= 0 ? new TailBuffer(opts.tail) : undefined;
     for (const f of await logFiles(path)) {
-      const text = await readFile(f.path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return ''; // rotated away while we listed
-        throw fromSystemError(e, f.path, 'reading the log');
-      });
-      all.push(...entriesOf(text).filter(keep));
+      for await (const e of streamEntries(f.path)) {
+        if (!keep(e)) continue;
+        if (last !== undefined) last.push(e);
+        else yield e;
+      }
     }
-    yield* opts.tail !== undefined && opts.tail >= 0 ? all.slice(Math.max(0, all.length - opts.tail)) : all;
+    if (last !== undefined) yield* last.entries();
     return;
   }
 

@@ -100,8 +100,11 @@ export class ExitWatcher {
     this.busy = true;
     try {
       const checkLiveness = ++this.polls % (this.o.livenessEvery ?? 20) === 0;
-      for (const id of [...this.watched.keys()]) {
+      for (const [id, notifier] of [...this.watched.entries()]) {
         if (this.closed) return;
+        // A container with an inotify watch is read only on the liveness rounds (a lost event is
+        // still caught there); every round would read each exit file ten times a second.
+        if (notifier !== undefined && !checkLiveness) continue;
         try {
           await this.check(id, checkLiveness);
         } catch (e) {

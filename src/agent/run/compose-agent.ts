@@ -102,24 +102,16 @@ export async function composeAgent(s: AgentSettings): Promise<ComposedAgent> {
   });
   built.engine = engine;
 
-  // /info answers synchronously: counts are kept here, refreshed when images or containers change.
-  let counts = { containers: 0, running: 0, paused: 0, stopped: 0, images: 0 };
-  const refreshCounts = (): void => {
-    Promise.all([images.list(), engine.list({ all: true })]).then(
-      ([imgs, cs]) => {
-        const running = cs.filter((c) => c.State === 'running' || c.State === 'restarting').length;
-        const paused = cs.filter((c) => c.State === 'paused').length;
-        counts = { containers: cs.length, running, paused, stopped: cs.length - running - paused, images: imgs.length };
-      },
-      (e: unknown) => log.warn({ err: e }, 'cannot count images and containers'),
-    );
+  const counts = async (): Promise<{ containers: number; running: number; paused: number; stopped: number; images: number }> => {
+    const [imgs, cs] = await Promise.all([images.list(), engine.list({ all: true })]);
+    const running = cs.filter((c) => c.State === 'running' || c.State === 'restarting').length;
+    const paused = cs.filter((c) => c.State === 'paused').length;
+    return { containers: cs.length, running, paused, stopped: cs.length - running - paused, images: imgs.length };
   };
-  refreshCounts();
-  const offEvents = engine.events.on(refreshCounts);
 
   const router = new Router();
-  systemRoutes(router, { stateDir: s.stateDir, runtimes: ['crun', 'runc'], defaultRuntime: s.runtime, counts: () => counts });
-  imageRoutes(router, images, { imageInUse: (id) => engine.imageInUse(id), onChange: refreshCounts });
+  systemRoutes(router, { stateDir: s.stateDir, runtimes: ['crun', 'runc'], defaultRuntime: s.runtime, counts });
+  imageRoutes(router, images, { imageInUse: (id) => engine.imageInUse(id) });
   volumeRoutes(router, volumes);
   networkRoutes(router, engine, networking);
   containerRoutes(router, engine);
@@ -140,7 +132,6 @@ export async function composeAgent(s: AgentSettings): Promise<ComposedAgent> {
     router,
     engine,
     close: async () => {
-      offEvents();
       await reconciler.close();
       await reconciled;
       await engine.close();

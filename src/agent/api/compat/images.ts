@@ -17,8 +17,6 @@ import { queryBool } from '../request-input.js';
 export interface ImageRouteOptions {
   /** The container using an image, if any (the container engine supplies it): rmi and prune respect it. */
   readonly imageInUse?: (imageId: string) => ContainerUse | undefined;
-  /** Called after a pull, tag, delete or prune changed the store (the agent keeps counts for /info). */
-  readonly onChange?: () => void;
 }
 
 export function imageRoutes(router: Router, images: ImageStore, opts: ImageRouteOptions = {}): void {
@@ -29,11 +27,7 @@ export function imageRoutes(router: Router, images: ImageStore, opts: ImageRoute
     const ref = pullReference(from, ctx.query.get('tag') ?? '');
     const auth = registryAuth(ctx.req.headers['x-registry-auth']);
     const platform = ctx.query.get('platform') ?? '';
-    try {
-      await streamPull(ctx.res, images, ref, { ...(auth === undefined ? {} : { auth }), ...(platform === '' ? {} : { platform }) });
-    } finally {
-      opts.onChange?.();
-    }
+    await streamPull(ctx.res, images, ref, { ...(auth === undefined ? {} : { auth }), ...(platform === '' ? {} : { platform }) });
     return 'handled' as const;
   });
   router.add('GET', '/images/json', async (ctx) => {
@@ -96,7 +90,6 @@ export function imageRoutes(router: Router, images: ImageStore, opts: ImageRoute
       deletedItems.push(...removeItems(r.untagged, r.deleted));
       if (r.deleted.length > 0) reclaimed += img.sizeBytes;
     }
-    opts.onChange?.();
     return { json: { ImagesDeleted: deletedItems.length === 0 ? null : deletedItems, SpaceReclaimed: reclaimed } };
   });
   router.add('GET', '/images/{name*}/json', async (ctx) => {
@@ -111,7 +104,6 @@ export function imageRoutes(router: Router, images: ImageStore, opts: ImageRoute
     const target = withDefaultTag(parseNormalizedReference(tag === '' ? repo : `${repo}:${tag}`));
     await lookup(images, ctx.params.name!);
     await images.tag(ctx.params.name!, formatReference(target));
-    opts.onChange?.();
     return { status: 201, empty: true };
   });
   router.add('DELETE', '/images/{name*}', async (ctx) => {
@@ -119,7 +111,6 @@ export function imageRoutes(router: Router, images: ImageStore, opts: ImageRoute
     await lookup(images, name);
     try {
       const r = await images.remove(name, { force: queryBool(ctx.query, 'force'), ...(opts.imageInUse === undefined ? {} : { isInUse: opts.imageInUse }) });
-      opts.onChange?.();
       return { json: removeItems(r.untagged, r.deleted) };
     } catch (e) {
       // The store's conflict text is Docker's and names the image already: no subject prefix.

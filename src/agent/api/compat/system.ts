@@ -9,7 +9,8 @@ export interface SystemInfo {
   readonly stateDir: string;
   readonly runtimes: readonly string[];
   readonly defaultRuntime: string;
-  readonly counts: () => { containers: number; running: number; paused: number; stopped: number; images: number };
+  /** Counted when /info is asked (not kept up to date on every change). */
+  readonly counts: () => Promise<{ containers: number; running: number; paused: number; stopped: number; images: number }>;
 }
 
 const GO_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
@@ -38,8 +39,8 @@ export function systemRoutes(router: Router, info: SystemInfo): void {
       BuildTime: '',
     },
   }));
-  router.add('GET', '/info', () => {
-    const c = info.counts();
+  router.add('GET', '/info', async () => {
+    const c = await info.counts();
     return {
       json: {
         ID: hostname(),
