@@ -14,6 +14,7 @@ import { execFile, spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { access, constants as fsConstants, mkdir, mkdtemp, rm, stat, writeFile, readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { OciProcess, OciResources } from '../../core/containers/oci-spec.js';
 import { ociSpecJson } from '../../core/containers/oci-spec.js';
 import type { CgroupMode } from '../../core/containers/resources.js';
@@ -228,7 +229,13 @@ class RuntimeCli implements OciRuntime {
     this.checkId(id);
     const n = signalNumber(sig);
     const out = await this.run(['kill', ...(opts.all === true ? ['--all'] : []), id, String(n)], { signal: opts.signal });
-    if (out.code !== 0) await this.failure('kill', id, out, ['created', 'running', 'paused']);
+    if (out.code !== 0) {
+      // A process that dies while it is signalled fails the kill ("container not running", "open
+      // pidfd: No such process") a moment before `state` says stopped: look after that moment, so
+      // the failure is the Conflict it is rather than an unexplained one.
+      await sleep(50);
+      await this.failure('kill', id, out, ['created', 'running', 'paused']);
+    }
   }
 
   async delete(id: string, opts: DeleteOptions = {}): Promise<void> {

@@ -600,15 +600,7 @@ export class ContainerEngine {
       await this.o.runtime.kill(r.id, sig, { all: signalNumberOf(sig) === 9 });
     } catch (e) {
       // Conflict/NotFound: it exited meanwhile; the exit handler records that.
-      if (e instanceof Conflict || e instanceof NotFound) return;
-      // A process that dies while the runtime signals it ("container not running", "open pidfd:
-      // No such process") can fail the kill before the runtime's state says stopped: look again.
-      if (e instanceof FailedPrecondition) {
-        await sleep(50);
-        const st = await this.o.runtime.getState(r.id).catch(() => undefined);
-        if (st === undefined || st.status !== 'running') return;
-      }
-      throw e;
+      if (!(e instanceof Conflict || e instanceof NotFound)) throw e;
     }
   }
 
