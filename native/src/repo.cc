@@ -75,6 +75,25 @@ Napi::Value NullOr(Napi::Env env, const std::string* s) {
   return Napi::String::New(env, *s);
 }
 
+// Ref name -> commit checksum, sorted by name so that JS sees a stable order.
+using RefList = std::vector<std::pair<std::string, std::string>>;
+
+void AppendSortedRefs(GHashTable* table, RefList* out) {
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init(&it, table);
+  while (g_hash_table_iter_next(&it, &key, &value)) {
+    out->emplace_back(static_cast<const char*>(key), static_cast<const char*>(value));
+  }
+  std::sort(out->begin(), out->end());
+}
+
+Napi::Object RefsObject(Napi::Env env, const RefList& refs) {
+  Napi::Object o = Napi::Object::New(env);
+  for (const auto& [name, csum] : refs) o.Set(name, csum);
+  return o;
+}
+
 }  // namespace
 
 // ostree_repo_new() + ostree_repo_open().
@@ -134,7 +153,7 @@ Napi::Value Repo::ListRefs(const Napi::CallbackInfo& info) {
   bool hasPrefix = OptionalString(info[0], "prefix", &prefix);
   GCancellable* cancellable = CancellableFromValue(info[1]);
   auto state = state_;
-  auto refs = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+  auto refs = std::make_shared<RefList>();
   return FnWorker::Start(
       info.Env(), "Repo.listRefs", cancellable, state->lane,
       [state, refs, prefix, hasPrefix](GCancellable* c, GError** e) {
@@ -143,20 +162,10 @@ Napi::Value Repo::ListRefs(const Napi::CallbackInfo& info) {
                                        OSTREE_REPO_LIST_REFS_EXT_NONE, c, e)) {
           return false;
         }
-        GHashTableIter it;
-        gpointer key, value;
-        g_hash_table_iter_init(&it, table);
-        while (g_hash_table_iter_next(&it, &key, &value)) {
-          refs->emplace_back(static_cast<const char*>(key), static_cast<const char*>(value));
-        }
-        std::sort(refs->begin(), refs->end());
+        AppendSortedRefs(table, refs.get());
         return true;
       },
-      [refs](Napi::Env env) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        for (auto& [name, csum] : *refs) o.Set(name, csum);
-        return o;
-      });
+      [refs](Napi::Env env) -> Napi::Value { return RefsObject(env, *refs); });
 }
 
 // ostree_repo_resolve_rev(): a refspec ("ref", "remote:ref") or checksum -> commit checksum;
@@ -495,26 +504,16 @@ Napi::Value Repo::RemoteListRefs(const Napi::CallbackInfo& info) {
   std::string name = RequireString(info[0], "name");
   GCancellable* cancellable = CancellableFromValue(info[1]);
   auto state = state_;
-  auto refs = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+  auto refs = std::make_shared<RefList>();
   return FnWorker::Start(
       info.Env(), "Repo.remoteListRefs", cancellable, state->lane,
       [state, refs, name](GCancellable* c, GError** e) {
         g_autoptr(GHashTable) table = nullptr;
         if (!ostree_repo_remote_list_refs(state->repo.get(), name.c_str(), &table, c, e)) return false;
-        GHashTableIter it;
-        gpointer key, value;
-        g_hash_table_iter_init(&it, table);
-        while (g_hash_table_iter_next(&it, &key, &value)) {
-          refs->emplace_back(static_cast<const char*>(key), static_cast<const char*>(value));
-        }
-        std::sort(refs->begin(), refs->end());
+        AppendSortedRefs(table, refs.get());
         return true;
       },
-      [refs](Napi::Env env) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        for (auto& [ref, csum] : *refs) o.Set(ref, csum);
-        return o;
-      });
+      [refs](Napi::Env env) -> Napi::Value { return RefsObject(env, *refs); });
 }
 
 // ostree_repo_verify_commit_for_remote(): GPG signatures of a commit against the remote's keyring.
