@@ -46,4 +46,12 @@ std::vector<char*> Argv(std::vector<std::string>& strings) {
   return argv;
 }
 
+Napi::Object PruneCounts::ToObject(Napi::Env env) const {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("objectsTotal", total);
+  o.Set("objectsPruned", pruned);
+  o.Set("prunedBytes", Napi::Number::New(env, static_cast<double>(bytes)));
+  return o;
+}
+
 }  // namespace atomic_ostree

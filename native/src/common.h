@@ -165,4 +165,12 @@ bool OptionalBool(const Napi::Object& o, const char* key, bool fallback);
 // A null-terminated char** view of a string vector (valid while `strings` lives).
 std::vector<char*> Argv(std::vector<std::string>& strings);
 
+// What ostree_repo_prune() and ostree_sysroot_cleanup_prune_repo() report, and its JS shape
+// {objectsTotal, objectsPruned, prunedBytes}.
+struct PruneCounts {
+  gint total = 0, pruned = 0;
+  guint64 bytes = 0;
+  Napi::Object ToObject(Napi::Env env) const;
+};
+
 }  // namespace atomic_ostree

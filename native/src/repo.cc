@@ -626,24 +626,14 @@ Napi::Value Repo::Prune(const Napi::CallbackInfo& info) {
   }
   GCancellable* cancellable = CancellableFromValue(info[1]);
   auto state = state_;
-  struct Out {
-    gint total = 0, pruned = 0;
-    guint64 bytes = 0;
-  };
-  auto out = std::make_shared<Out>();
+  auto out = std::make_shared<PruneCounts>();
   return FnWorker::Start(
       info.Env(), "Repo.prune", cancellable, state->lane,
       [state, out, flags, depth](GCancellable* c, GError** e) {
         return ostree_repo_prune(state->repo.get(), static_cast<OstreeRepoPruneFlags>(flags), depth, &out->total,
                                  &out->pruned, &out->bytes, c, e) != FALSE;
       },
-      [out](Napi::Env env) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("objectsTotal", out->total);
-        o.Set("objectsPruned", out->pruned);
-        o.Set("prunedBytes", Napi::Number::New(env, static_cast<double>(out->bytes)));
-        return o;
-      });
+      [out](Napi::Env env) -> Napi::Value { return out->ToObject(env); });
 }
 
 // ostree_repo_regenerate_summary() (no additional metadata).

@@ -598,11 +598,7 @@ Napi::Value Sysroot::CleanupPruneRepo(const Napi::CallbackInfo& info) {
     if (OptionalBool(o, "noPrune", false)) flags |= OSTREE_REPO_PRUNE_FLAGS_NO_PRUNE;
   }
   auto st = state_;
-  struct Out {
-    gint total = 0, pruned = 0;
-    guint64 bytes = 0;
-  };
-  auto out = std::make_shared<Out>();
+  auto out = std::make_shared<PruneCounts>();
   return FnWorker::Start(
       info.Env(), "Sysroot.cleanupPruneRepo", CancellableFromValue(info[1]), st->lane,
       [st, out, flags](GCancellable* c, GError** e) {
@@ -614,13 +610,7 @@ Napi::Value Sysroot::CleanupPruneRepo(const Napi::CallbackInfo& info) {
         return ostree_sysroot_cleanup_prune_repo(st->sysroot.get(), &opts, &out->total, &out->pruned, &out->bytes, c,
                                                  e) != FALSE;
       },
-      [out](Napi::Env env) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("objectsTotal", out->total);
-        o.Set("objectsPruned", out->pruned);
-        o.Set("prunedBytes", Napi::Number::New(env, static_cast<double>(out->bytes)));
-        return o;
-      });
+      [out](Napi::Env env) -> Napi::Value { return out->ToObject(env); });
 }
 
 // ostree_sysroot_origin_new_from_refspec(): the origin keyfile text for a refspec
