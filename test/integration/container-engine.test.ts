@@ -13,7 +13,7 @@ import { cgroupOfPid } from '../../src/adapters/cgroups/container-cgroup.js';
 import { releaseBundle } from '../../src/adapters/oci-runtime/container-bundle.js';
 import { monitorAlive, monitorFiles } from '../../src/adapters/oci-runtime/monitor.js';
 import type { ContainerEngine, LogLine } from '../../src/agent/containers/container-engine.js';
-import type { EngineContainerConfig, EngineHostConfig } from '../../src/agent/containers/engine-config.js';
+import type { ContainerConfig, HostConfig } from '../../src/core/containers/container-spec.js';
 import { Conflict, InvalidArgument, NotFound, Unimplemented } from '../../src/lib/errors.js';
 import { DIST } from '../helpers.js';
 import { readAllLogs, RUNTIMES } from '../fixtures/busybox-bundle.js';
@@ -42,7 +42,7 @@ async function collect(it: AsyncIterable<LogLine>): Promise<LogLine[]> {
 }
 
 async function run(
-  env: EngineEnv, cmd: readonly string[], extra: { name?: string; hostConfig?: EngineHostConfig; labels?: Record<string, string>; config?: EngineContainerConfig } = {},
+  env: EngineEnv, cmd: readonly string[], extra: { name?: string; hostConfig?: HostConfig; labels?: Record<string, string>; config?: ContainerConfig } = {},
 ): Promise<string> {
   const { Id } = await env.engine.create({
     ...(extra.name !== undefined ? { name: extra.name } : {}),

@@ -29,7 +29,7 @@ import { formatLogEntry, readJsonFileLog, type LogEntry } from '../../adapters/o
 import { monitorAlive, monitorFiles, readExitFile, startMonitor, waitForExit, type ContainerExit, type MonitorFiles } from '../../adapters/oci-runtime/monitor.js';
 import type { OciRuntime } from '../../adapters/oci-runtime/oci-runtime.js';
 import { canonicalName, generateName } from '../../core/containers/container-names.js';
-import { resolveContainerSpec, type HostConfig, type ImageConfig } from '../../core/containers/container-spec.js';
+import { resolveContainerSpec, type ContainerConfig, type HostConfig, type ImageConfig } from '../../core/containers/container-spec.js';
 import {
   createdState, hasProcess, isRunning, toDead, toExited, toRemoving, toRestarting, toRunning, type ExitRecord,
 } from '../../core/containers/container-state.js';
@@ -45,7 +45,7 @@ import { inspectJSON, summaryJSON, type ContainerJSON, type ContainerSummary } f
 import { HostOrNoneNetworking, type ContainerNetworking, type EndpointRequest } from './container-networking.js';
 import { statsJSON, readSystemCpuUsageNs, type StatsJSON, type StatsSample } from './container-stats.js';
 import { ContainerStore, type ContainerRecord } from './container-store.js';
-import { checkAutoRemove, checkStopTimeout, logRotationOf, type EngineContainerConfig, type EngineHostConfig } from './engine-config.js';
+import { checkAutoRemove, checkStopTimeout, logRotationOf } from './engine-config.js';
 import { ExitWatcher, RestartScheduler, type WatchedExit } from './supervisor.js';
 
 /** The subset of pino's Logger the engine uses. */
@@ -101,8 +101,8 @@ export function namedVolumesOf(hc: HostConfig): string[] {
 
 export interface CreateRequest {
   readonly name?: string;
-  readonly config: EngineContainerConfig;
-  readonly hostConfig?: EngineHostConfig;
+  readonly config: ContainerConfig;
+  readonly hostConfig?: HostConfig;
   /** NetworkingConfig.EndpointsConfig of the container's network: --network-alias, --ip. */
   readonly endpoint?: EndpointRequest;
 }

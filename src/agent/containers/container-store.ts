@@ -4,11 +4,10 @@
 // so a crash of the agent leaves either the old or the new record, never half of one.
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerSpec } from '../../core/containers/container-spec.js';
+import type { ContainerConfig, ContainerSpec, HostConfig } from '../../core/containers/container-spec.js';
 import type { ContainerState } from '../../core/containers/container-state.js';
 import { writeFileAtomically } from '../../lib/atomic-file.js';
 import { DataLoss, fromSystemError } from '../../lib/errors.js';
-import type { EngineContainerConfig, EngineHostConfig } from './engine-config.js';
 
 export interface ContainerRecord {
   readonly schemaVersion: 1;
@@ -23,9 +22,9 @@ export interface ContainerRecord {
   /** Config.Image as the create request gave it. */
   readonly imageRef: string;
   /** The create request's Config (Image included), as received. */
-  readonly config: EngineContainerConfig;
+  readonly config: ContainerConfig;
   /** The checked HostConfig (resource defaults applied); the spec carries the same. */
-  readonly hostConfig: EngineHostConfig;
+  readonly hostConfig: HostConfig;
   /** The image config merged with the request: what runs. */
   readonly spec: ContainerSpec;
   readonly state: ContainerState;

@@ -1,24 +1,9 @@
 // Engine API create fields the engine reads itself, beyond what the container spec models:
 // HostConfig.AutoRemove (`docker run --rm`), HostConfig.LogConfig (json-file --log-opt) and
 // Config.StopTimeout (`docker run --stop-timeout`). Checked at create, with Docker's texts.
-import type { ContainerConfig, HostConfig } from '../../core/containers/container-spec.js';
+import type { ContainerConfig, HostConfig, LogConfig } from '../../core/containers/container-spec.js';
+import { memoryBytes } from '../../core/containers/memory-bytes.js';
 import { InvalidArgument } from '../../lib/errors.js';
-
-export interface LogConfig {
-  /** "json-file" (the default, and the only driver here); empty or absent = the default. */
-  readonly Type?: string;
-  readonly Config?: Readonly<Record<string, string>>;
-}
-
-export interface EngineHostConfig extends HostConfig {
-  readonly AutoRemove?: boolean;
-  readonly LogConfig?: LogConfig;
-}
-
-export interface EngineContainerConfig extends ContainerConfig {
-  /** Seconds `stop` waits before SIGKILL (default 10). */
-  readonly StopTimeout?: number | null;
-}
 
 export interface LogRotation {
   /** 0 = no rotation. */
@@ -26,13 +11,11 @@ export interface LogRotation {
   readonly maxFiles: number;
 }
 
-/** go-units RAMInBytes, what json-file's max-size takes: "10m" = 10 MiB, "512k", "1g", "100" bytes. */
+/** What json-file's max-size takes: go-units RAMInBytes ("10m" = 10 MiB, "512k", "1g", "100" bytes). */
 export function parseLogSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(text.trim());
-  if (m === null) throw new InvalidArgument(`invalid size: '${text}'`, { subject: 'LogConfig.Config.max-size' });
-  const unit = (m[2] ?? '').toLowerCase();
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[unit] ?? 1;
-  return Math.floor(Number(m[1]) * mult);
+  const bytes = memoryBytes(text.trim());
+  if (bytes === undefined) throw new InvalidArgument(`invalid size: '${text}'`, { subject: 'LogConfig.Config.max-size' });
+  return bytes;
 }
 
 /** Check LogConfig (json-file only; options max-size and max-file) and return the monitor's rotation. */
@@ -58,14 +41,14 @@ export function logRotationOf(lc: LogConfig | undefined): LogRotation {
 }
 
 /** Docker refuses --rm with a restart policy ("Conflicting options: --restart and --rm"). */
-export function checkAutoRemove(hc: EngineHostConfig): void {
+export function checkAutoRemove(hc: HostConfig): void {
   const name = hc.RestartPolicy?.Name ?? '';
   if (hc.AutoRemove === true && name !== '' && name !== 'no') {
     throw new InvalidArgument(`can't create 'AutoRemove' container with restart policy`, { subject: 'HostConfig.AutoRemove' });
   }
 }
 
-export function checkStopTimeout(c: EngineContainerConfig): void {
+export function checkStopTimeout(c: ContainerConfig): void {
   if (c.StopTimeout !== undefined && c.StopTimeout !== null && !Number.isInteger(c.StopTimeout)) {
     throw new InvalidArgument(`Config.StopTimeout must be an integer number of seconds, got ${String(c.StopTimeout)}`, { subject: 'Config.StopTimeout' });
   }

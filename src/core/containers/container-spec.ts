@@ -32,7 +32,16 @@ export interface ContainerConfig {
   readonly Labels?: Readonly<Record<string, string>>;
   readonly ExposedPorts?: Readonly<Record<string, object>>;
   readonly StopSignal?: string;
+  /** Seconds `stop` waits before SIGKILL (`docker run --stop-timeout`; default 10). */
+  readonly StopTimeout?: number | null;
   readonly Image?: string;
+}
+
+/** Engine API LogConfig: "json-file" (the default, and the only driver here) and its options. */
+export interface LogConfig {
+  /** Empty or absent = the default. */
+  readonly Type?: string;
+  readonly Config?: Readonly<Record<string, string>>;
 }
 
 /** Engine API Mount (`--mount`). */
@@ -103,6 +112,9 @@ export interface HostConfig {
   /** `-p`: "80/tcp" -> host bindings; HostPort "" = any free port (Engine API PortMap). */
   readonly PortBindings?: Readonly<Record<string, readonly Partial<PortBinding>[] | null>>;
   readonly RestartPolicy?: RestartPolicy;
+  /** `docker run --rm`: removed once it stopped for good. */
+  readonly AutoRemove?: boolean;
+  readonly LogConfig?: LogConfig;
 }
 
 

@@ -51,12 +51,7 @@ export interface RunFlags {
 }
 
 /** The create body: Config at the top level, HostConfig beside it (Engine API ContainerCreate). */
-export type CreateBody = ContainerConfig & { readonly Volumes?: Readonly<Record<string, object>>; readonly HostConfig: HostConfig & CreateHostExtras };
-
-interface CreateHostExtras {
-  readonly AutoRemove?: boolean;
-  readonly LogConfig?: { readonly Type: string; readonly Config: Readonly<Record<string, string>> };
-}
+export type CreateBody = ContainerConfig & { readonly Volumes?: Readonly<Record<string, object>>; readonly HostConfig: HostConfig };
 
 const bad = (flag: string, message: string): InvalidArgument => new InvalidArgument(message, { subject: flag });
 

@@ -62,7 +62,7 @@ export interface CreateEndpoint {
 export interface CreateBody {
   readonly endpoint?: CreateEndpoint;
   readonly config: ContainerConfig;
-  readonly hostConfig: HostConfig & { readonly AutoRemove?: boolean; readonly LogConfig?: { readonly Type?: string; readonly Config?: Readonly<Record<string, string>> } };
+  readonly hostConfig: HostConfig;
 }
 
 export function parseCreateBody(body: Record<string, unknown>): CreateBody {
