@@ -6,6 +6,7 @@ import type { ContainerConfig, HostConfig } from '../../core/containers/containe
 import { hasProcess, isRunning, ZERO_TIME } from '../../core/containers/container-state.js';
 import type { ContainerRecord } from './container-store.js';
 import type { EndpointSettings } from './container-networking.js';
+import { humanDuration } from '../../lib/human-units.js';
 
 export interface ContainerStateJSON {
   Status: string;
@@ -205,24 +206,6 @@ export function inspectJSON(r: ContainerRecord, containerDir: string, networks: 
       Networks: networks,
     },
   };
-}
-
-/** go-units HumanDuration, what `docker ps` prints in Status ("Up 5 seconds"). */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  const minutes = Math.floor(ms / 60_000);
-  const hours = Math.round(ms / 3_600_000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(hours / 24 / 365)} years`;
 }
 
 /** `docker ps` STATUS column (container.State.String()). */

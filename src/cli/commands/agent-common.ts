@@ -50,35 +50,7 @@ export function collect(value: string, acc: string[] = []): string[] {
   return [...acc, value];
 }
 
-/** go-units HumanSizeWithPrecision(size, 3), as `docker images` shows sizes: decimal units. */
-export function humanSize(bytes: number, precision = 3): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Number(v.toPrecision(precision))}${units[i]}`;
-}
 
-/** go-units HumanDuration, as `docker images` says how old an image is ("N minutes"). */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.floor(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
-}
 
 /** Columns padded like the docker CLI's tabwriter (minwidth 10, padding 3: cli/command/formatter). */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -8,7 +8,8 @@ import type { AgentClient } from '../../adapters/agent-client/agent-client.js';
 import { FrameDecoder, RAW_CONTENT_TYPE } from '../../formats/docker/multiplexed-stream.js';
 import { Cancelled, InvalidArgument } from '../../lib/errors.js';
 import { formatError } from '../report-error.js';
-import { connectAgent, humanSize, type AgentOptions } from './agent-common.js';
+import { connectAgent, type AgentOptions } from './agent-common.js';
+import { bytesSize, humanSize } from '../../lib/human-units.js';
 
 export interface ContainerOptions extends AgentOptions {
   readonly debug?: boolean;
@@ -241,18 +242,6 @@ export function statsRow(s: StatsJSON): StatsRow {
     memoryPercent: memoryLimitBytes > 0 ? (memoryBytes / memoryLimitBytes) * 100 : 0,
     netRxBytes: rx, netTxBytes: tx, blockReadBytes: read, blockWriteBytes: written, pids: s.pids_stats?.current ?? 0,
   };
-}
-
-/** go-units BytesSize: binary units with 4 significant digits ("1.5MiB", "64MiB"). */
-export function bytesSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number(v.toPrecision(4))}${units[i]}`;
 }
 
 export const STATS_HEADER = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'] as const;

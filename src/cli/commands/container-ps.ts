@@ -2,9 +2,10 @@
 // List containers as `docker ps` does: CONTAINER ID, IMAGE, COMMAND (quoted, cut to 20 with …),
 // CREATED ("N minutes ago"), STATUS (the agent's "Up 5 seconds" / "Exited (0) 3 seconds ago"),
 // PORTS and NAMES; filters are the API's (name, label, status, ancestor, id).
-import { filtersJson, formatTable, humanDuration, wantsJson, type AgentOptions } from './agent-common.js';
+import { filtersJson, formatTable, wantsJson, type AgentOptions } from './agent-common.js';
 import { ellipsis, formatPorts, shortId, withAgent, type ContainerOptions, type PortJSON } from './container-common.js';
 import { parseIntFlag } from '../../core/containers/run-flags.js';
+import { humanDuration } from '../../lib/human-units.js';
 
 export interface PsOptions extends ContainerOptions, AgentOptions {
   readonly all?: boolean;

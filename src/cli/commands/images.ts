@@ -1,7 +1,8 @@
 // atomic images [-q] [--digests] [--no-trunc] [-f FILTER]... [--json] [REPOSITORY[:TAG]]
 // The agent's images as `docker images` lists them: REPOSITORY TAG [DIGEST] IMAGE ID CREATED SIZE,
 // one row per tag (untagged images as <none>), newest first.
-import { connectAgent, filtersJson, formatTable, humanDuration, humanSize, shortImageId, wantsJson, type AgentOptions } from './agent-common.js';
+import { connectAgent, filtersJson, formatTable, shortImageId, wantsJson, type AgentOptions } from './agent-common.js';
+import { humanDuration, humanSize } from '../../lib/human-units.js';
 
 export interface ImagesOptions extends AgentOptions {
   readonly quiet?: boolean;

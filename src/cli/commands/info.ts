@@ -4,6 +4,7 @@
 import { VERSION } from '../../lib/version.js';
 import { formatEndpoint } from '../../adapters/agent-client/agent-host.js';
 import { connectAgent, wantsJson, type AgentOptions } from './agent-common.js';
+import { bytesSize } from '../../lib/human-units.js';
 
 type Info = Record<string, unknown>;
 
@@ -39,7 +40,7 @@ export async function run(opts: AgentOptions & { json?: boolean; format?: string
     ` OSType: ${s('OSType')}`,
     ` Architecture: ${s('Architecture')}`,
     ` CPUs: ${s('NCPU')}`,
-    ` Total Memory: ${typeof info.MemTotal === 'number' ? binarySize(info.MemTotal) : ''}`,
+    ` Total Memory: ${typeof info.MemTotal === 'number' ? bytesSize(info.MemTotal) : ''}`,
     ` Name: ${s('Name')}`,
     ` ID: ${s('ID')}`,
     ` Docker Root Dir: ${s('DockerRootDir')}`,
@@ -48,14 +49,3 @@ export async function run(opts: AgentOptions & { json?: boolean; format?: string
   process.stdout.write(lines.join('\n') + '\n' + warnings.map((w) => `WARNING: ${w}\n`).join(''));
 }
 
-/** go-units BytesSize (binary units, 4 significant digits), as `docker info` shows memory. */
-function binarySize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number(v.toPrecision(4))}${units[i]}`;
-}

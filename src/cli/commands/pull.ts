@@ -5,7 +5,8 @@
 import { InvalidArgument } from '../../lib/errors.js';
 import { formatReference, parseNormalizedReference, withDefaultTag, type ImageReference } from '../../formats/oci/reference.js';
 import type { AgentClient, JsonMessage } from '../../adapters/agent-client/agent-client.js';
-import { connectAgent, humanSize, pathName, type AgentOptions } from './agent-common.js';
+import { connectAgent, pathName, type AgentOptions } from './agent-common.js';
+import { humanSize } from '../../lib/human-units.js';
 
 export interface PullOptions extends AgentOptions {
   readonly platform?: string;

@@ -3,7 +3,8 @@
 // Asks first on a terminal; elsewhere -f is required, so a script never deletes data by accident.
 import { createInterface } from 'node:readline/promises';
 import { FailedPrecondition } from '../../lib/errors.js';
-import { connectAgent, filtersJson, humanSize, type AgentOptions } from './agent-common.js';
+import { connectAgent, filtersJson, type AgentOptions } from './agent-common.js';
+import { humanSize } from '../../lib/human-units.js';
 
 export interface VolumePruneOptions extends AgentOptions {
   readonly all?: boolean;

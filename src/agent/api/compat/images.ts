@@ -13,6 +13,7 @@ import { httpErrorFor } from '../http-errors.js';
 import type { Router } from '../router.js';
 import { booleanFilter, labelsMatch, parseFilters } from './filters.js';
 import { queryBool } from '../request-input.js';
+import { humanSize } from '../../../lib/human-units.js';
 
 export interface ImageRouteOptions {
   /** The container using an image, if any (the container engine supplies it): rmi and prune respect it. */
@@ -207,19 +208,7 @@ export function progressBar(current: number, total: number): string {
   const width = 50;
   const filled = Math.min(width, Math.floor((current / total) * width));
   const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? (filled === width ? '=' : '>') : '') + ' '.repeat(width - filled);
-  return `[${bar}] ${humanBytes(current)}/${humanBytes(total)}`;
-}
-
-/** go-units HumanSize: decimal units, 4 significant digits (`4.26MB`, `999B`). */
-export function humanBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Number(v.toPrecision(4))}${units[i]}`;
+  return `[${bar}] ${humanSize(current, 4)}/${humanSize(total, 4)}`;
 }
 
 /** Find an image; the 404 says Docker's "No such image: NAME" and nothing else. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signalNumberOf } from '../../../../src/agent/containers/container-engine.js';
 import { ContainerEvents, type ContainerEvent } from '../../../../src/agent/containers/container-events.js';
-import { humanDuration, inspectJSON, statusText, summaryJSON } from '../../../../src/agent/containers/container-inspect.js';
+import { inspectJSON, statusText, summaryJSON } from '../../../../src/agent/containers/container-inspect.js';
 import { statsJSON } from '../../../../src/agent/containers/container-stats.js';
 import { ContainerStore, type ContainerRecord } from '../../../../src/agent/containers/container-store.js';
 import { ExitWatcher, RestartScheduler, type WatchedExit } from '../../../../src/agent/containers/supervisor.js';
@@ -18,6 +18,7 @@ import { resolveContainerSpec } from '../../../../src/core/containers/container-
 import { createdState, toExited, toRestarting, toRunning } from '../../../../src/core/containers/container-state.js';
 import { DataLoss, InvalidArgument } from '../../../../src/lib/errors.js';
 import { tempDir } from '../../../helpers.js';
+import { humanDuration } from '../../../../src/lib/human-units.js';
 
 const ID = 'a'.repeat(64);
 

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { filtersJson, formatTable, humanDuration, humanSize, pathName, shortImageId, wantsJson } from '../../../../src/cli/commands/agent-common.js';
+import { filtersJson, formatTable, pathName, shortImageId, wantsJson } from '../../../../src/cli/commands/agent-common.js';
 import { keyValues } from '../../../../src/cli/commands/volume-create.js';
 import { InvalidArgument } from '../../../../src/lib/errors.js';
+import { humanDuration, humanSize } from '../../../../src/lib/human-units.js';
 
 test('sizes in go-units decimal form with 3 significant digits, as docker images shows', () => {
   assert.equal(humanSize(0), '0B');

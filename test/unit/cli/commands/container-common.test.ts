@@ -2,12 +2,11 @@
 // ps columns, stats arithmetic and units, events lines, and the Go-template subset of inspect -f.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  bytesSize, ellipsis, formatPorts, parseGoDuration, parseTemplate, renderTemplate, statsCells, statsRow, timestampFlag,
-} from '../../../../src/cli/commands/container-common.js';
+import { ellipsis, formatPorts, parseGoDuration, parseTemplate, renderTemplate, statsCells, statsRow, timestampFlag } from '../../../../src/cli/commands/container-common.js';
 import { psRows } from '../../../../src/cli/commands/container-ps.js';
 import { formatEvent, parseEventLine } from '../../../../src/cli/commands/container-events.js';
 import { InvalidArgument } from '../../../../src/lib/errors.js';
+import { bytesSize } from '../../../../src/lib/human-units.js';
 
 const NOW = Date.parse('2026-12-07T07:00:00.250Z');
 

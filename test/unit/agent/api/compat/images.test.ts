@@ -1,8 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { humanBytes, progressBar, pullReference, referenceMatches, registryAuth } from '../../../../../src/agent/api/compat/images.js';
+import { progressBar, pullReference, referenceMatches, registryAuth } from '../../../../../src/agent/api/compat/images.js';
 import { formatReference } from '../../../../../src/formats/oci/reference.js';
 import { InvalidArgument, Unimplemented } from '../../../../../src/lib/errors.js';
+import { humanSize } from '../../../../../src/lib/human-units.js';
+
+/** The pull progress shows sizes with 4 significant digits. */
+const humanSize4 = (n: number): string => humanSize(n, 4);
 
 test('fromImage + tag: a tag, a digest, or latest', () => {
   assert.equal(formatReference(pullReference('busybox', '')), 'docker.io/library/busybox:latest');
@@ -37,9 +41,9 @@ test('reference filter: globs on the familiar name and name:tag', () => {
 });
 
 test('progress text in Docker\'s units', () => {
-  assert.equal(humanBytes(999), '999B');
-  assert.equal(humanBytes(4_264_000), '4.264MB');
-  assert.equal(humanBytes(1_000), '1kB');
+  assert.equal(humanSize4(999), '999B');
+  assert.equal(humanSize4(4_264_000), '4.264MB');
+  assert.equal(humanSize4(1_000), '1kB');
   assert.equal(progressBar(0, 10), `[${' '.repeat(50)}] 0B/10B`);
   assert.equal(progressBar(5, 10), `[${'='.repeat(24)}>${' '.repeat(25)}] 5B/10B`);
   assert.equal(progressBar(10, 10), `[${'='.repeat(50)}] 10B/10B`);
