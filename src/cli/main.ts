@@ -180,6 +180,17 @@ host
   .requiredOption('--os <name>', 'the stateroot')
   .action(async (opts) => (await import('./commands/host-init.js')).run(opts));
 
+// --- atomic image ------------------------------------------------------------------------------
+const image = program.command('image').description('bootable OS images: validate and build recipes, boot disks under QEMU, publish AMIs');
+image
+  .command('validate')
+  .description('validate an image recipe and report every problem (package names checked against the Debian archive)')
+  .argument('<recipe>', 'the recipe YAML, e.g. images/atomic-host.yaml')
+  .option('--offline', 'do not fetch the Debian package index (package names are not checked)')
+  .option('--cache-dir <dir>', 'build cache (default $ATOMIC_CACHE_DIR, else ~/.cache/atomic)')
+  .option('--json', 'print the normalised recipe and problems as JSON')
+  .action(async (file: string, opts) => (await import('./commands/image-validate.js')).run(file, opts));
+
 // --- talking to the agent: images, volumes, version, info ----------------------------------
 // Each gets the global options (--host, TLS files) through optsWithGlobals(); `-H` also works
 // after the command name.
