@@ -10,7 +10,7 @@ import { memoryBytes } from '../containers/memory-bytes.js';
 import { didYouMean } from '../cloud-config/did-you-mean.js';
 import { decodeText } from '../cloud-config/mime.js';
 import { hasErrors, lineCounterFor, ProblemReport, type Problem } from '../cloud-config/problem.js';
-import { bool, Cursor, list, obj, str, validateNode, type Schema } from '../cloud-config/schema-validator.js';
+import { bool, Cursor, int, list, obj, oneOf, str, validateNode, type Schema } from '../cloud-config/schema-validator.js';
 import { entryOf, parseYaml, toPlain, type YamlNode } from '../cloud-config/yaml-document.js';
 
 export type ImageArch = 'x86_64' | 'aarch64';
@@ -73,7 +73,8 @@ export const AGENT_PAYLOAD_BYTES = 160 * 1024 * 1024;
 const DEBIAN_PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
 const OS_NAME = /^[a-z0-9][a-z0-9._-]*$/;
 const USER_NAME = /^[a-z_][a-z0-9_-]*\$?$/;
-const sizeText = str({ title: 'a size such as 4G or 512M', pattern: /^\d+(?:\.\d+)? ?[kKmMgGtT]?[iI]?[bB]?$/, patternMessage: 'is not a size (write e.g. 4G, 512M)' });
+// A size is text with a binary unit (4G, 512M) or a number of bytes.
+const sizeText = oneOf([str({ pattern: /^\d+(?:\.\d+)? ?[kKmMgGtT]?[iI]?[bB]?$/, patternMessage: 'is not a size (write e.g. 4G, 512M)' }), int({ minimum: 0 })], { title: 'a size such as 4G or 512M, or bytes' });
 
 const SCHEMA: Schema = obj(
   {
@@ -205,8 +206,8 @@ function normalise(root: YamlNode): ImageRecipe {
       ...(remote !== undefined ? { remote: { name: remote['name'] as string, url: remote['url'] as string, gpgVerify: (remote['gpg_verify'] as boolean | undefined) ?? true } } : {}),
     },
     disk: {
-      sizeBytes: memoryBytes((disk['size'] as string | undefined) ?? '4G') ?? 0,
-      espSizeBytes: disk['esp_size'] !== undefined ? (memoryBytes(disk['esp_size'] as string) ?? 0) : DEFAULT_ESP_BYTES,
+      sizeBytes: memoryBytes(String((disk['size'] as string | number | undefined) ?? '4G')) ?? 0,
+      espSizeBytes: disk['esp_size'] !== undefined ? (memoryBytes(String(disk['esp_size'] as string | number)) ?? 0) : DEFAULT_ESP_BYTES,
     },
     preload: (r['preload'] ?? []) as string[],
   };
