@@ -191,6 +191,14 @@ image
   .option('--json', 'print the normalised recipe and problems as JSON')
   .action(async (file: string, opts) => (await import('./commands/image-validate.js')).run(file, opts));
 
+image
+  .command('serve')
+  .description('serve an ostree archive repository over HTTP: the update source of hosts built from it')
+  .argument('<repo>', 'the repository (atomic image build writes OUTDIR/repo)')
+  .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8080)')
+  .option('-q, --quiet', 'no access log')
+  .action(async (repo: string, opts) => (await import('./commands/image-serve.js')).run(repo, opts));
+
 // --- talking to the agent: images, volumes, version, info ----------------------------------
 // Each gets the global options (--host, TLS files) through optsWithGlobals(); `-H` also works
 // after the command name.
