@@ -12,7 +12,7 @@ import { parseGroup, parsePasswd } from '../../src/core/provision/parse-passwd.j
 import type { Step } from '../../src/core/provision/steps.js';
 import { executeSteps, type StepEvent, type StepOutcome } from '../../src/adapters/rootfs/execute-steps.js';
 import { busyboxRoot } from '../fixtures/busybox-root.js';
-import { runOk, tempDir } from '../helpers.js';
+import { REPO, runOk, tempDir } from '../helpers.js';
 
 const KEY_A = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA alice@example';
 const KEY_B = 'ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB bob@example';
@@ -281,4 +281,23 @@ test('an abort cancels the running command and every step after it', async (t) =
     { signal: ac.signal },
   );
   assert.deepEqual(out.map((o) => o.status), ['cancelled', 'cancelled']);
+});
+
+test('a live target also sets the kernel hostname (in a private UTS namespace); a root tree never does', async (t) => {
+  const { root } = busyboxRoot(t);
+  const kernelFile = join(tempDir(t), 'hostname');
+  writeFileSync(kernelFile, 'before\n');
+  await executeSteps([{ action: 'set-hostname', hostname: 'tree-only' }], { root, kernelHostnamePath: kernelFile });
+  assert.equal(readFileSync(kernelFile, 'utf8'), 'before\n', 'not live: the kernel name is left alone');
+  assert.equal(readFileSync(join(root, 'etc/hostname'), 'utf8').trim(), 'tree-only');
+
+  // The real thing: sethostname through /proc/sys/kernel/hostname, in a UTS namespace of its own.
+  const steps = join(REPO, 'dist', 'src', 'adapters', 'rootfs', 'execute-steps.js');
+  const script = `const m = await import(${JSON.stringify(steps)}); const os = await import('node:os');
+    const r = await m.executeSteps([{ action: 'set-hostname', hostname: 'live-host-7' }], { root: ${JSON.stringify(root)}, live: true });
+    process.stdout.write(r[0].status + ' ' + os.hostname());`;
+  const out = runOk('unshare', ['--uts', process.execPath, '--input-type=module', '-e', script]).stdout;
+  assert.equal(out, 'ok live-host-7');
+  assert.equal(readFileSync(join(root, 'etc/hostname'), 'utf8').trim(), 'live-host-7');
+  assert.notEqual(runOk('hostname', []).stdout.trim(), 'live-host-7', "the test machine's own hostname is untouched");
 });

@@ -2,8 +2,10 @@
 // runs even when an earlier one failed, as cloud-init runs every module; each gets an outcome
 // with a one-line reason. Files stay inside the root (root-dir.ts), owners come from the root's
 // own /etc/passwd and /etc/group, accounts are changed with the shadow tools' --root, commands
-// run with `chroot ROOT`. Nothing here touches the host's hostname, users or power state.
+// run with `chroot ROOT`. Nothing here touches the running system's hostname unless the target is
+// `live` (the root is the running system itself: `atomicd provision --root / --live` at boot).
 import type { Stats } from 'node:fs';
+import { writeFile as writeHostFile } from 'node:fs/promises';
 import { Cancelled, Internal, InvalidArgument, NotFound, isAtomicError, type AtomicError } from '../../lib/errors.js';
 import { timeRfc2822 } from '../../core/provision/modules/plan-final-message.js';
 import { readHostnameConf, setHostnameConf } from '../../core/provision/hostname-conf.js';
@@ -18,6 +20,13 @@ import { describeExit, runCommand, succeeded, type CommandResult } from './run-c
 export interface ExecuteTarget {
   /** The root tree (host path). `/` provisions the running system's files. */
   readonly root: string;
+  /**
+   * The root is the running system: what cloud-init also applies to the kernel (the transient
+   * hostname, `hostname NAME` in cc_set_hostname) is applied too. Only with root `/`.
+   */
+  readonly live?: boolean;
+  /** Where the transient hostname is written (tests point it elsewhere); default /proc/sys/kernel/hostname. */
+  readonly kernelHostnamePath?: string;
 }
 
 export type StepEvent =
@@ -91,6 +100,8 @@ interface Context {
   readonly signal: AbortSignal | undefined;
   readonly runTimeoutMs: number;
   readonly now: () => Date;
+  /** The running system's hostname file when the target is live. */
+  readonly kernelHostname: string | undefined;
 }
 
 async function accounts(ctx: Context): Promise<{ passwd: PasswdEntry[]; group: GroupEntry[] }> {
@@ -197,11 +208,21 @@ async function writeHostnameFile(ctx: Context, path: string, hostname: string): 
   await ctx.rootDir.writeFile(path, text(setHostnameConf(old, hostname)), { mode: 0o644, uid: 0, gid: 0 });
 }
 
+/**
+ * The kernel's hostname (sethostname(2) through procfs), what `hostname NAME` does: systemd read
+ * /etc/hostname before provisioning ran, so without this the new name shows only after a reboot.
+ */
+async function setTransientHostname(ctx: Context, hostname: string): Promise<void> {
+  if (ctx.kernelHostname === undefined) return;
+  await writeHostFile(ctx.kernelHostname, hostname);
+}
+
 async function setHostname(ctx: Context, step: SetHostnameStep): Promise<StepResult> {
   const sysFile = '/etc/hostname';
   if (step.previousHostnameFile === undefined) {
-    // distro.set_hostname; the transient `hostname NAME` is never run against a root tree.
+    // distro.set_hostname; the transient name only on a live target, never on a root tree.
     await writeHostnameFile(ctx, sysFile, step.hostname);
+    await setTransientHostname(ctx, step.hostname);
     return {};
   }
   // distro.update_hostname.
@@ -216,6 +237,7 @@ async function setHostname(ctx: Context, step: SetHostnameStep): Promise<StepRes
   if (prev === undefined || prev !== step.hostname) files.push(step.previousHostnameFile);
   if (sys === undefined || (sys === prev && sys !== step.hostname)) files.push(sysFile);
   for (const f of files) await writeHostnameFile(ctx, f, step.hostname);
+  if (files.includes(sysFile)) await setTransientHostname(ctx, step.hostname);
   return files.length === 0 ? { reason: `hostname already ${step.hostname}` } : {};
 }
 
@@ -337,6 +359,7 @@ export async function executeSteps(steps: readonly Step[], target: ExecuteTarget
     signal: opts.signal,
     runTimeoutMs: opts.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
     now: opts.now ?? (() => new Date()),
+    kernelHostname: target.live === true ? (target.kernelHostnamePath ?? '/proc/sys/kernel/hostname') : undefined,
   };
   const outcomes: StepOutcome[] = [];
   for (const [index, step] of steps.entries()) {

@@ -17,6 +17,8 @@ the root tree DIR ('/' on a host), each at its frequency. Status: DIR/var/lib/at
 
 options:
   --root DIR            root tree to provision (required)
+  --live                the root is the running system (with --root /, at boot): also set the
+                        kernel's hostname, as cloud-init does
   --seed PATH|URL       use this seed: ISO, FAT image, tar, directory, or http(s) NoCloud-net URL (repeatable)
   --datasource NAME     auto (default: go by local evidence), nocloud, nocloud-net or ec2
   --metadata-url URL    EC2 instance metadata base URL (default http://169.254.169.254)
@@ -43,6 +45,7 @@ export async function run(args: readonly string[], level: LogLevel): Promise<num
     'dmi-dir': { type: 'string' },
     'sys-block-dir': { type: 'string' },
     json: { type: 'boolean' },
+    live: { type: 'boolean' },
   });
   if (typeof parsed === 'number') return parsed;
   const v = parsed;
@@ -53,6 +56,7 @@ export async function run(args: readonly string[], level: LogLevel): Promise<num
   if (typeof v.root !== 'string' || v.root === '') return usage('--root DIR is required');
   // Absolute: the shadow tools' --root and chroot resolve it from their own working directory.
   const root = resolve(v.root);
+  if (v.live === true && root !== '/') return usage('--live provisions the running system: it needs --root /');
   const datasource = (v.datasource ?? 'auto') as string;
   if (!(DATASOURCES as readonly string[]).includes(datasource)) return usage(`--datasource ${JSON.stringify(datasource)}: use one of ${DATASOURCES.join(', ')}`);
   const timeoutS = v.timeout === undefined ? 60 : Number(v.timeout);
@@ -68,6 +72,7 @@ export async function run(args: readonly string[], level: LogLevel): Promise<num
   try {
     const status = await provision({
       root,
+      ...(v.live === true ? { live: true } : {}),
       ...(typeof v['state-dir'] === 'string' ? { stateDir: v['state-dir'] } : {}),
       ...(Array.isArray(v.seed) ? { seeds: v.seed } : {}),
       datasource: datasource as ExplicitDatasource,

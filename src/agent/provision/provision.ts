@@ -23,6 +23,10 @@ export const IN_ROOT_CLOUD_DIR = '/var/lib/atomicd/cloud';
 export interface ProvisionOptions {
   /** The root tree to provision ('/' on a host). */
   readonly root: string;
+  /** The root is the running system (`--live`): the transient hostname is set too. */
+  readonly live?: boolean;
+  /** For tests of live mode: where the kernel hostname is written. */
+  readonly kernelHostnamePath?: string;
   /** Host path of the state directory; default ROOT/var/lib/atomicd/cloud. */
   readonly stateDir?: string;
   readonly seeds?: readonly string[];
@@ -124,7 +128,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionStatus
   };
   const results: ModuleResult[] = [];
   const run = async (steps: Step[], what: string): Promise<StepOutcome[]> => {
-    const outcomes = await executeSteps(steps, { root: opts.root }, { signal: opts.signal, log: (ev) => opts.log.debug({ module: what, ...ev }, 'step') });
+    const outcomes = await executeSteps(steps, { root: opts.root, ...(opts.live === true ? { live: true } : {}), ...(opts.kernelHostnamePath !== undefined ? { kernelHostnamePath: opts.kernelHostnamePath } : {}) }, { signal: opts.signal, log: (ev) => opts.log.debug({ module: what, ...ev }, 'step') });
     return outcomes;
   };
 
