@@ -6,6 +6,7 @@ import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,6 +208,29 @@ test('abort signal: the VM is stopped and cleaned up', { timeout: TEST_MS }, asy
   assert.ok(exit.shutdownReason === 'host-qmp-quit' || exit.signal === 'SIGKILL', JSON.stringify(exit));
   assert.ok(!alive(vm.pid));
   assert.deepEqual(vmTempDirs().filter((n) => !before.has(n)), []);
+});
+
+test('guestfwd: the guest reaches a loopback HTTP service of the host at 10.0.2.100 (GRUB net_bootp + http through slirp)', { timeout: TEST_MS }, async (t) => {
+  const dir = tempDir(t);
+  const requests: string[] = [];
+  const server = createHttpServer((req, res) => {
+    requests.push(req.url ?? '');
+    res.end(req.url === '/hello.txt' ? 'GUESTFWD-PAYLOAD-42\n' : 'nope\n');
+  });
+  await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0 }, r));
+  t.after(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const disk = makeGrubDisk(dir, `net_bootp
+echo "HTTP-BEGIN"
+cat (http,10.0.2.100:8080)/hello.txt
+echo "HTTP-END"
+halt
+`);
+  const vm = await boot(t, { disk, memoryMb: 256, accel: 'tcg', guestForwards: [{ guestAddr: '10.0.2.100', guestPort: 8080, host: '127.0.0.1', hostPort: port }] });
+  const body = await vm.waitForConsole(/HTTP-BEGIN([\s\S]*?)HTTP-END/, { timeoutMs: BOOT_MS });
+  assert.match(body[1]!, /GUESTFWD-PAYLOAD-42/);
+  assert.deepEqual(requests, ['/hello.txt']);
+  assert.equal((await vm.exited).shutdownReason, 'guest-shutdown');
 });
 
 test('bad input is refused before QEMU starts: missing disk, a non-disk file, a non-ISO seed, a busy host port, kvm on this host', { timeout: TEST_MS }, async (t) => {

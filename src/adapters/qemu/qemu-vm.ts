@@ -83,7 +83,9 @@ export interface Vm {
   /**
    * Search the console output after the previous match (a cursor) for `pattern`; moves the
    * cursor past the match. Rejects with DeadlineExceeded on timeout, Unavailable when the VM
-   * exits first, Cancelled on abort; the message ends with the console's tail.
+   * exits first, Cancelled on abort; the message ends with the console's tail. Output arrives in
+   * chunks: a pattern meant to take a whole line should end in `\n` (`/login: /` is fine,
+   * `/^Welcome.*$/m` may match half a line). Serial lines end in "\r\n".
    */
   waitForConsole(pattern: RegExp, opts: WaitOptions): Promise<RegExpMatchArray>;
   /** Keystrokes for the serial console (Enter is '\r' on a serial line). */
@@ -271,7 +273,10 @@ async function launch(
     if (!done) child.kill('SIGKILL');
   };
   const quit = async (): Promise<void> => {
-    if (done) return;
+    if (done) {
+      await exited;
+      return;
+    }
     try {
       await withTimeout(qmp?.execute('quit') ?? Promise.resolve(), QUIT_GRACE_MS);
     } catch {

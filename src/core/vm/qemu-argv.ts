@@ -82,8 +82,11 @@ export function planQemuArgv(plan: QemuPlan): string[] {
   }
   argv.push(
     '-netdev', net.join(','),
-    // romfile=: no iPXE option ROM, so the firmware does not try a network boot first.
-    '-device', 'virtio-net-pci,netdev=net0,romfile=',
+    // romfile=: no iPXE option ROM; OVMF's own virtio-net driver serves the firmware and
+    // GRUB. bootindex=3 (after the disk and the seed) only so that OVMF connects the NIC at all
+    // (it connects just the boot-order devices): GRUB's net/http then work, e.g. to fetch from a
+    // guestfwd service.
+    '-device', 'virtio-net-pci,netdev=net0,romfile=,bootindex=3',
     // Guests block on entropy at boot under TCG without a hardware RNG.
     '-device', 'virtio-rng-pci',
     // The serial console: QEMU's stdin/stdout, which the adapter holds as pipes. signal=off: a

@@ -53,7 +53,7 @@ test('user networking restricted, hostfwd bound to 127.0.0.1 only, guestfwd thro
   const hostfwd = opts.filter((o) => o.startsWith('hostfwd='));
   assert.deepEqual(hostfwd, ['hostfwd=tcp:127.0.0.1:2222-:22', 'hostfwd=tcp:127.0.0.1:8443-:443']);
   assert.deepEqual(opts.filter((o) => o.startsWith('guestfwd=')), ['guestfwd=tcp:10.0.2.100:8080-cmd:/usr/bin/node /app/relay.js 127.0.0.1 18080']);
-  assert.ok(values(argv, '-device').some((d) => d.startsWith('virtio-net-pci,netdev=net0')));
+  assert.ok(values(argv, '-device').includes('virtio-net-pci,netdev=net0,romfile=,bootindex=3'));
   const none = planQemuArgv({ ...PLAN, forwards: [], guestForwards: [] });
   assert.deepEqual(values(none, '-netdev'), ['user,id=net0,restrict=on']);
 });
