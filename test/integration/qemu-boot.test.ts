@@ -296,6 +296,42 @@ test('CLI: SIGTERM asks for an ACPI powerdown, then stops QEMU after --stop-time
   assert.ok(!alive(qemuPid), 'QEMU is gone');
 });
 
+test('CLI on a terminal (a pty from script(1)): keystrokes reach the guest in raw mode, Ctrl-] stops the VM', { timeout: TEST_MS }, async (t) => {
+  const dir = tempDir(t);
+  const disk = makeGrubDisk(dir, 'echo -n "TYPE: "\nread line\necho "GOT[$line]"\nsleep 600\n');
+  const command = [process.execPath, CLI, 'image', 'boot', disk, '--memory', '256', '--stop-timeout', '1'].map(shellQuote).join(' ');
+  // script -e: exit with the command's code; the command's stdin/stdout are the pty.
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const killer = setTimeout(() => child.kill('SIGKILL'), BOOT_MS * 2);
+  t.after(() => clearTimeout(killer));
+  let out = '';
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+    for (const w of [...waiters]) if (w.re.test(out)) w.resolve();
+  });
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  const seen = (re: RegExp): Promise<void> =>
+    Promise.race([
+      new Promise<void>((resolve) => (re.test(out) ? resolve() : waiters.push({ re, resolve }))),
+      closed.then(() => Promise.reject(new Error(`the CLI ended before ${String(re)}:\n${out}`))),
+    ]);
+  await seen(/TYPE: /);
+  const qemuPid = qemuPidOf(out);
+  started.push(qemuPid);
+  child.stdin.write('typed in a tty\r');
+  await seen(/GOT\[typed in a tty\]/);
+  child.stdin.write('\x1d');
+  assert.equal(await closed, 1, out);
+  assert.match(out, /Ctrl-\] stops the VM/);
+  assert.match(out, /ACPI powerdown/);
+  assert.ok(!alive(qemuPid), 'QEMU is gone');
+});
+
+function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", "'\\''")}'`;
+}
+
 test('CLI: a non-disk file and bad flags exit 2 naming them; --accel kvm on this PVM host exits 1 with the reason', { timeout: TEST_MS }, (t) => {
   const dir = tempDir(t);
   const text = join(dir, 'readme.txt');
