@@ -48,17 +48,6 @@ after(() => {
   assert.deepEqual(survivors, [], 'no QEMU process may outlive the tests');
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function vmTempDirs(): string[] {
   return readdirSync(tmpdir()).filter((n) => n.startsWith('atomic-vm-'));
 }
@@ -80,13 +69,14 @@ test('boots OVMF -> GRUB: marker on the console and in the log, the seed CD visi
   const made = runCli(['seed', 'create', '-o', seed, '--user-data', userData]);
   assert.equal(made.status, 0, made.stderr);
   const consoleLog = join(dir, 'console.log');
-  const hostPort = await freePort();
   const chunks: Buffer[] = [];
   const tempsBefore = new Set(vmTempDirs());
 
-  const vm = await boot(t, { disk, seedIso: seed, memoryMb: 256, accel: 'auto', forwards: [{ hostPort, guestPort: 22 }], consoleLog, onConsole: (c) => chunks.push(c) });
+  const vm = await boot(t, { disk, seedIso: seed, memoryMb: 256, accel: 'auto', forwards: [{ hostPort: 0, guestPort: 22 }], consoleLog, onConsole: (c) => chunks.push(c) });
   assert.equal(vm.accel.accel, 'tcg', vm.accel.reason); // this machine kind: PVM, no vmx/svm
   assert.equal(vm.diskFormat, 'raw');
+  const hostPort = vm.forwards[0]!.hostPort;
+  assert.ok(hostPort > 0, 'port 0 was resolved to a free port');
   const fresh = vmTempDirs().filter((n) => !tempsBefore.has(n));
   assert.equal(fresh.length, 1, 'one temp dir for the VM');
   assert.equal(await vm.status(), 'running');

@@ -32,7 +32,7 @@ export interface VmOptions {
   readonly memoryMb?: number;
   readonly cpus?: number;
   readonly accel?: AccelRequest;
-  /** hostfwd, bound to 127.0.0.1 only. */
+  /** hostfwd, bound to 127.0.0.1 only; hostPort 0 picks a free port (see Vm.forwards). */
   readonly forwards?: readonly PortForward[];
   /** guestfwd: the guest reaches a host service at guestAddr:guestPort (e.g. 10.0.2.100:8080). */
   readonly guestForwards?: readonly GuestForward[];
@@ -78,6 +78,8 @@ export interface Vm {
   /** The qemu-system-x86_64 arguments (for logs and bug reports). */
   readonly argv: readonly string[];
   readonly diskFormat: DiskFormat;
+  /** The forwards with the host ports actually used (hostPort 0 resolved). */
+  readonly forwards: readonly PortForward[];
   /** The overlay the guest writes to (snapshot mode), else undefined. */
   readonly overlayPath: string | undefined;
   /**
@@ -110,8 +112,10 @@ const TAIL_CHARS = 3000;
 
 export async function startVm(opts: VmOptions): Promise<Vm> {
   if (opts.signal?.aborted === true) throw new Cancelled('the VM start was cancelled');
-  const forwards = opts.forwards ?? [];
   const guestForwards = opts.guestForwards ?? [];
+  // Port 0 is resolved here; the small window until QEMU binds it is caught by QEMU's own error.
+  const forwards: PortForward[] = [];
+  for (const f of opts.forwards ?? []) forwards.push(f.hostPort === 0 ? { ...f, hostPort: await pickFreePort() } : f);
   checkForwards(forwards, guestForwards);
   const base = await inspectDiskImage(opts.disk, opts.signal === undefined ? {} : { signal: opts.signal });
   if (opts.seedIso !== undefined) await checkSeedIso(opts.seedIso);
@@ -151,7 +155,7 @@ export async function startVm(opts: VmOptions): Promise<Vm> {
       guestForwards,
       guestForwardCommand: [process.execPath, relay],
     });
-    return await launch(opts, argv, dir, qmpSocket, accel, disk.format, overlayPath);
+    return await launch(opts, argv, dir, qmpSocket, accel, disk.format, overlayPath, forwards);
   } catch (e) {
     // Nothing half-made stays behind: the temp dir, an overlay this call created, the empty log.
     await rm(dir, { recursive: true, force: true });
@@ -175,6 +179,18 @@ async function checkSeedIso(path: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** A TCP port free on 127.0.0.1 right now (the kernel's choice). */
+export async function pickFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', (e) => reject(fromSystemError(e, '127.0.0.1:0', 'finding a free port')));
+    server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
 }
 
 /** Fail early and clearly when a forwarded host port is taken (QEMU's own message is obscure). */
@@ -211,6 +227,7 @@ type QemuChild = ChildProcessByStdio<Writable, Readable, Readable>;
 
 async function launch(
   opts: VmOptions, argv: string[], dir: string, qmpSocket: string, accel: AccelChoice, diskFormat: DiskFormat, overlayPath: string | undefined,
+  forwards: readonly PortForward[],
 ): Promise<Vm> {
   const qemu = opts.qemuBinary ?? 'qemu-system-x86_64';
   // setpriv --pdeathsig: QEMU gets SIGKILL if we die without cleaning up (a crashed test runner
@@ -316,6 +333,7 @@ async function launch(
     accel,
     argv,
     diskFormat,
+    forwards,
     overlayPath,
     waitForConsole(pattern, wopts) {
       const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));

@@ -38,6 +38,7 @@ export async function run(disk: string, opts: ImageBootOptions): Promise<void> {
   const logDir = opts.log === undefined ? await mkdtemp(join(tmpdir(), 'atomic-boot-')) : undefined;
   const consoleLog = opts.log ?? join(logDir!, 'console.log');
 
+  process.stdout.on('error', () => undefined); // a closed pipe (`| head`) must not kill the VM's supervisor
   const vm = await startVm({
     disk,
     ...(opts.seed === undefined ? {} : { seedIso: opts.seed }),
