@@ -242,6 +242,11 @@ test('bad input is refused before QEMU starts: missing disk, a non-disk file, a 
   await assert.rejects(startVm({ disk, forwards: [{ hostPort: port, guestPort: 22 }], consoleLog }), (e: unknown) => e instanceof Conflict && e.message.includes(String(port)));
   assert.ok(!existsSync(consoleLog), 'no log left behind by a refused start');
 
+  const keep = join(dir, 'keep.log');
+  writeFileSync(keep, 'an earlier run\n');
+  await assert.rejects(startVm({ disk, memoryMb: 10, consoleLog: keep }), (e: unknown) => e instanceof InvalidArgument && e.subject === 'memoryMb');
+  assert.equal(readFileSync(keep, 'utf8'), 'an earlier run\n', 'a refused start leaves an existing log alone');
+
   await assert.rejects(startVm({ disk, accel: 'kvm' }), (e: unknown) => e instanceof FailedPrecondition && /PVM|vmx or svm/.test(e.message));
   await assert.rejects(startVm({ disk, firmware: { code: join(dir, 'CODE.fd'), vars: join(dir, 'VARS.fd') } }), NotFound);
   assert.deepEqual(vmTempDirs().filter((n) => !before.has(n)), [], 'no temp dir left behind');

@@ -13,7 +13,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../../core/vm/choose-accel.js';
 import { checkForwards, type GuestForward, type PortForward } from '../../core/vm/forward-spec.js';
-import { DEFAULT_CPUS, DEFAULT_MEMORY_MB, planQemuArgv, type DiskFormat } from '../../core/vm/qemu-argv.js';
+import { DEFAULT_CPUS, DEFAULT_MEMORY_MB, checkVmSize, planQemuArgv, type DiskFormat } from '../../core/vm/qemu-argv.js';
 import { IMAGE_SNIFF_BYTES, sniffImageKind } from '../../formats/image-kind.js';
 import {
   AtomicError, Cancelled, Conflict, DeadlineExceeded, FailedPrecondition, Internal, InvalidArgument, Unavailable, fromSystemError,
@@ -117,6 +117,9 @@ export async function startVm(opts: VmOptions): Promise<Vm> {
   const forwards: PortForward[] = [];
   for (const f of opts.forwards ?? []) forwards.push(f.hostPort === 0 ? { ...f, hostPort: await pickFreePort() } : f);
   checkForwards(forwards, guestForwards);
+  const memoryMb = opts.memoryMb ?? DEFAULT_MEMORY_MB;
+  const cpus = opts.cpus ?? DEFAULT_CPUS;
+  checkVmSize(memoryMb, cpus);
   const base = await inspectDiskImage(opts.disk, opts.signal === undefined ? {} : { signal: opts.signal });
   if (opts.seedIso !== undefined) await checkSeedIso(opts.seedIso);
   const firmware = await findFirmware(opts.firmware);
@@ -144,8 +147,8 @@ export async function startVm(opts: VmOptions): Promise<Vm> {
     const relay = fileURLToPath(new URL('./guestfwd-relay.js', import.meta.url));
     const argv = planQemuArgv({
       accel: accel.accel,
-      memoryMb: opts.memoryMb ?? DEFAULT_MEMORY_MB,
-      cpus: opts.cpus ?? DEFAULT_CPUS,
+      memoryMb,
+      cpus,
       firmwareCode: firmware.code,
       firmwareVars: vars,
       disk,

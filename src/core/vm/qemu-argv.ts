@@ -36,13 +36,18 @@ export function qemuOptValue(s: string): string {
   return s.replaceAll(',', ',,');
 }
 
+/** Memory and CPU counts QEMU's q35 accepts (checked before anything is created). */
+export function checkVmSize(memoryMb: number, cpus: number): void {
+  if (!Number.isInteger(memoryMb) || memoryMb < 64 || memoryMb > 1024 * 1024) {
+    throw new InvalidArgument(`memory ${memoryMb} MB: expected a whole number of MiB from 64`, { subject: 'memoryMb' });
+  }
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 256) {
+    throw new InvalidArgument(`cpus ${cpus}: expected a whole number from 1 to 256`, { subject: 'cpus' });
+  }
+}
+
 export function planQemuArgv(plan: QemuPlan): string[] {
-  if (!Number.isInteger(plan.memoryMb) || plan.memoryMb < 64 || plan.memoryMb > 1024 * 1024) {
-    throw new InvalidArgument(`memory ${plan.memoryMb} MB: expected a whole number of MiB from 64`, { subject: 'memoryMb' });
-  }
-  if (!Number.isInteger(plan.cpus) || plan.cpus < 1 || plan.cpus > 256) {
-    throw new InvalidArgument(`cpus ${plan.cpus}: expected a whole number from 1 to 256`, { subject: 'cpus' });
-  }
+  checkVmSize(plan.memoryMb, plan.cpus);
   checkForwards(plan.forwards, plan.guestForwards);
   for (const w of plan.guestForwardCommand) {
     if (/\s/.test(w) || w === '') throw new InvalidArgument(`guestfwd command word ${JSON.stringify(w)} is empty or has spaces (slirp splits on spaces)`, { subject: 'guestForwardCommand' });
