@@ -198,6 +198,22 @@ image
   .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:8080)')
   .option('-q, --quiet', 'no access log')
   .action(async (repo: string, opts) => (await import('./commands/image-serve.js')).run(repo, opts));
+image
+  .command('boot')
+  .description('run DISK (raw or qcow2) under QEMU with OVMF: the serial console on standard output and in a log file; ' +
+    'on a terminal keys go to the guest and Ctrl-] stops the VM; Ctrl-C (not on a terminal), SIGTERM: ACPI powerdown, ' +
+    'then quit after --stop-timeout. Exit 0 when the guest powered off')
+  .argument('<disk>', 'disk image (format detected by qemu-img, not the name)')
+  .option('--seed <iso>', 'NoCloud seed ISO, attached as a CD-ROM (virtio-scsi)')
+  .option('--memory <mb>', 'guest memory in MiB', '1024')
+  .option('--cpus <n>', 'virtual CPUs', '1')
+  .option('--forward <host:guest>', 'forward 127.0.0.1:HOST to the guest\'s TCP port GUEST (repeatable; loopback only)', collect)
+  .addOption(new Option('--accel <accel>', 'auto: KVM only where it really works (not PVM, vmx/svm present), else TCG').choices(['auto', 'kvm', 'tcg']).default('auto'))
+  .option('--snapshot', 'write to a temporary qcow2 overlay; DISK stays unchanged')
+  .option('--overlay <file>', 'like --snapshot, but keep the overlay in FILE (reused when it exists)')
+  .option('--log <file>', 'also write the console here (default: a new temp dir, printed at start)')
+  .option('--stop-timeout <seconds>', 'after an ACPI powerdown request, quit QEMU after this long', '60')
+  .action(async (disk: string, opts) => (await import('./commands/image-boot.js')).run(disk, opts));
 
 // --- talking to the agent: images, volumes, version, info ----------------------------------
 // Each gets the global options (--host, TLS files) through optsWithGlobals(); `-H` also works
