@@ -1,7 +1,10 @@
 // `atomic image build`'s disk step: an ostree sysroot directory becomes a bootable GPT disk
 // without root mounts or loop devices. sfdisk writes the table from a script, mkfs.ext4 -d builds
-// the root filesystem from the directory, mkfs.vfat + mtools the ESP with a standalone GRUB, and
-// both filesystem images are spliced into the sparse disk file at their partition offsets.
+// the root filesystem from the directory, mkfs.vfat + mtools the ESP with a standalone GRUB. Both
+// filesystems are written in place at their partition offsets (mke2fs -E offset, mkfs.fat
+// --offset, mtools' file@@offset, debugfs' file?offset=): the disk file stays sparse and nothing
+// is copied, where building them as separate images and splicing them in would read every hole
+// of a many-GiB root once more.
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -15,7 +18,6 @@ import { describeRawDisk, type DiskPartition } from './describe-raw-disk.js';
 import { requireTools, runDiskTool } from './disk-tool.js';
 import { measureSysroot } from './measure-sysroot.js';
 import { preserveImmutable } from './preserve-immutable.js';
-import { spliceSparse } from './splice-sparse.js';
 
 export type { DiskFormat, DiskLayout } from '../../core/image/disk-geometry.js';
 export { DEFAULT_ROOT_LABEL } from '../../core/image/disk-geometry.js';
@@ -97,29 +99,24 @@ export async function assembleDisk(opts: AssembleDiskOptions): Promise<DiskRepor
     await runDiskTool('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', '--wipe', 'always', tmpDisk], { input: renderSfdiskScript(geometry, ids, layout.arch), signal });
 
     progress('esp');
-    const espImg = join(work, 'esp.img');
-    await buildEsp({ espImg, work, grubDir, grub, espBytes: geometry.esp.sectors * SECTOR_BYTES, fatBits: geometry.espFatBits, volumeId: ids.espVolumeId, rootLabel: layout.rootLabel, epochEnv, mtimeMs: (opts.sourceDateEpoch ?? Date.now() / 1000) * 1000, signal });
+    const espOffset = geometry.esp.startSector * SECTOR_BYTES;
+    await buildEsp({ disk: tmpDisk, espStartSector: geometry.esp.startSector, espOffset, work, grubDir, grub, espBytes: geometry.esp.sectors * SECTOR_BYTES, fatBits: geometry.espFatBits, volumeId: ids.espVolumeId, rootLabel: layout.rootLabel, epochEnv, mtimeMs: (opts.sourceDateEpoch ?? Date.now() / 1000) * 1000, signal });
 
     progress('root filesystem');
-    const rootImg = join(work, 'root.img');
-    await writeFile(rootImg, '', { flag: 'wx' });
-    await truncate(rootImg, rootBytes);
+    const rootOffset = geometry.root.startSector * SECTOR_BYTES;
     // -T default: mke2fs would pick the "small" type (1 KiB blocks) under 512 MiB, and GRUB,
     // growfs and the block math here all want 4 KiB. -d keeps hardlinks, symlinks, modes, owners
     // and xattrs. assume_storage_prezeroed: the file is fresh and sparse, so inode tables need no
-    // zeroing, neither now nor by the kernel's lazyinit thread on first boot.
+    // zeroing, neither now nor by the kernel's lazyinit thread on first boot; nodiscard: nothing to
+    // punch in a fresh file.
     await runDiskTool('mkfs.ext4', [
       '-q', '-F', '-t', 'ext4', '-T', 'default', '-b', '4096', '-I', '256',
       '-N', String(ext4InodeCount(rootBytes, sysroot.usage)),
       '-L', layout.rootLabel, '-U', ids.rootFsUuid,
-      '-E', `root_owner=0:0,hash_seed=${ids.rootHashSeed},assume_storage_prezeroed=1`,
-      '-d', opts.sysrootDir, rootImg, `${rootBytes / 1024}k`,
+      '-E', `offset=${rootOffset},root_owner=0:0,hash_seed=${ids.rootHashSeed},assume_storage_prezeroed=1,nodiscard`,
+      '-d', opts.sysrootDir, tmpDisk, `${rootBytes / 1024}k`,
     ], { env: epochEnv, signal });
-    await preserveImmutable(opts.sysrootDir, sysroot.deploymentDirs, rootImg, signal);
-
-    progress('splicing');
-    await spliceSparse(espImg, tmpDisk, geometry.esp.startSector * SECTOR_BYTES, signal);
-    await spliceSparse(rootImg, tmpDisk, geometry.root.startSector * SECTOR_BYTES, signal);
+    await preserveImmutable(opts.sysrootDir, sysroot.deploymentDirs, `${tmpDisk}?offset=${rootOffset}`, signal);
 
     const described = await describeRawDisk(tmpDisk, signal);
     const st = await stat(tmpDisk);
@@ -144,7 +141,9 @@ export async function assembleDisk(opts: AssembleDiskOptions): Promise<DiskRepor
 }
 
 interface EspOptions {
-  readonly espImg: string;
+  readonly disk: string;
+  readonly espStartSector: number;
+  readonly espOffset: number;
   readonly work: string;
   readonly grubDir: string;
   readonly grub: GrubEfiTarget;
@@ -171,14 +170,20 @@ async function buildEsp(o: EspOptions): Promise<void> {
   ], { env: o.epochEnv, signal: o.signal });
   const t = new Date(o.mtimeMs);
   await utimes(efi, t, t);
-  await writeFile(o.espImg, '', { flag: 'wx' });
-  await truncate(o.espImg, o.espBytes);
-  // --invariant + -i: mkfs.fat otherwise stamps the current time and a random serial.
-  await runDiskTool('mkfs.vfat', ['-F', String(o.fatBits), '-n', ESP_LABEL, '--invariant', '-i', o.volumeId, o.espImg], { signal: o.signal });
-  // MTOOLS_SKIP_CHECK: mtools would refuse a geometry it finds odd on our fresh filesystem.
+  // --invariant + -i: mkfs.fat otherwise stamps the current time and a random serial. FAT16 gets
+  // 1 KiB clusters: 4085..65524 clusters for every ESP size that is FAT16 here (8..32 MiB);
+  // mkfs.fat's own pick leaves an 8 MiB FAT16 under the minimum and refuses it.
+  const clusterArgs = o.fatBits === 16 ? ['-s', '2'] : [];
+  await runDiskTool('mkfs.vfat', [
+    '-F', String(o.fatBits), ...clusterArgs, '-n', ESP_LABEL, '--invariant', '-i', o.volumeId,
+    `--offset=${o.espStartSector}`, o.disk, String(o.espBytes / 1024),
+  ], { signal: o.signal });
+  // mtools reads the FAT in place at image@@offset. MTOOLS_SKIP_CHECK: it would refuse a geometry
+  // it finds odd on our fresh filesystem.
+  const esp = `${o.disk}@@${o.espOffset}`;
   const env = { ...o.epochEnv, MTOOLS_SKIP_CHECK: '1' };
-  await runDiskTool('mmd', ['-i', o.espImg, '::/EFI', '::/EFI/BOOT'], { env, signal: o.signal });
-  await runDiskTool('mcopy', ['-m', '-i', o.espImg, efi, `::/EFI/BOOT/${o.grub.bootFile}`], { env, signal: o.signal });
+  await runDiskTool('mmd', ['-i', esp, '::/EFI', '::/EFI/BOOT'], { env, signal: o.signal });
+  await runDiskTool('mcopy', ['-m', '-i', esp, efi, `::/EFI/BOOT/${o.grub.bootFile}`], { env, signal: o.signal });
 }
 
 /** A missing GRUB platform directory names the package, not grub-mkstandalone's "no such file". */

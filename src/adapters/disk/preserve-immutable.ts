@@ -10,7 +10,7 @@ const EXT4_IMMUTABLE_FL = 0x10;
 /** debugfs pipes `stat` through a pager unless told not to. */
 const NO_PAGER = { DEBUGFS_PAGER: '__none__', PAGER: '__none__' };
 
-/** `dirs` are relative to `sysrootDir`; those that carry the flag there get it in `image`. */
+/** `dirs` are relative to `sysrootDir`; those that carry the flag there get it in `image` (an ext4 image, or `disk?offset=N`). */
 export async function preserveImmutable(sysrootDir: string, dirs: readonly string[], image: string, signal?: AbortSignal): Promise<string[]> {
   if (dirs.length === 0) return [];
   const immutable: string[] = [];

@@ -36,16 +36,30 @@ export function ext4JournalBlocks(fsBlocks: number): number {
 }
 
 /**
- * Blocks an ext4 of `fsBytes` spends before any file: journal, inode tables, and per 128 MiB block
- * group the bitmaps, group descriptors and the GDT blocks reserved for online growth (measured
- * against mke2fs: within 1 MiB for 16 MiB .. 4 GiB).
+ * Blocks an ext4 of `fsBytes` spends before any file: the journal, the inode tables, two bitmaps
+ * per 128 MiB block group, and in every group with a superblock backup (sparse_super: groups 0, 1
+ * and powers of 3, 5, 7) the superblock, the group descriptors and the descriptor blocks reserved
+ * for growing the filesystem 1024-fold (mke2fs's calc_reserved_gdt_blocks; 64-byte descriptors).
  */
 export function ext4OverheadBlocks(fsBytes: number, usage: TreeUsage): number {
   const blocks = Math.floor(fsBytes / EXT4_BLOCK_BYTES);
   const groups = Math.ceil(blocks / 32768);
   const inodeTableBlocks = Math.ceil((ext4InodeCount(fsBytes, usage) * EXT4_INODE_BYTES) / EXT4_BLOCK_BYTES);
-  const reservedGdt = Math.ceil(blocks / 8192);
-  return ext4JournalBlocks(blocks) + inodeTableBlocks + groups * 4 + reservedGdt + 256;
+  const descriptorsPerBlock = EXT4_BLOCK_BYTES / 64;
+  const gdtBlocks = Math.ceil(groups / descriptorsPerBlock);
+  const growthGroups = Math.ceil(Math.min(2 ** 32, blocks * 1024) / 32768);
+  const reservedGdt = Math.min(EXT4_BLOCK_BYTES / 4, Math.max(0, Math.ceil(growthGroups / descriptorsPerBlock) - gdtBlocks));
+  const backups = superblockGroups(groups);
+  // + root directory, lost+found and the resize inode's indirect blocks, generously.
+  return ext4JournalBlocks(blocks) + inodeTableBlocks + groups * 2 + backups * (1 + gdtBlocks + reservedGdt) + 64;
+}
+
+/** Groups holding a superblock copy with sparse_super: 0, 1 and the powers of 3, 5 and 7. */
+function superblockGroups(groups: number): number {
+  const set = new Set<number>([0]);
+  if (groups > 1) set.add(1);
+  for (const base of [3, 5, 7]) for (let g = base; g < groups; g *= base) set.add(g);
+  return set.size;
 }
 
 /**
