@@ -144,7 +144,7 @@ test('ESP: fsck.vfat clean, FAT32 labelled ESP, EFI/BOOT/BOOTX64.EFI is a PE ima
   const img = extract(raw.path, p.startSector, p.sectors, join(work, 'esp.img'));
   const fsck = run('fsck.vfat', ['-n', img]);
   assert.equal(fsck.status, 0, fsck.stdout + fsck.stderr);
-  assert.match(runOk('minfo', ['-i', img, '::'], { env: mtoolsEnv }).stdout, /disk type="FAT32   "/);
+  assert.match(runOk('minfo', ['-i', img, '::'], { env: mtoolsEnv }).stdout, /disk type="FAT32 {3}"/);
   assert.match(runOk('blkid', [img]).stdout, /LABEL="ESP" .*TYPE="vfat"/);
   const dir = runOk('mdir', ['-b', '-i', img, '::/EFI/BOOT'], { env: mtoolsEnv }).stdout;
   assert.deepEqual(dir.trim().split('\n'), ['::/EFI/BOOT/BOOTX64.EFI']);
@@ -231,7 +231,7 @@ test('same sysroot, layout and SOURCE_DATE_EPOCH twice: the same partition table
   assert.notEqual(c.partitions[1]!.uuid, a.partitions[1]!.uuid);
   // A 16 MiB ESP is FAT16 (FAT32 needs 65525 clusters); filesystem UUIDs follow the seed too.
   const esp = extract(a.path, a.partitions[0]!.startSector, a.partitions[0]!.sectors, join(dir, 'esp.img'));
-  assert.match(runOk('minfo', ['-i', esp, '::'], { env: mtoolsEnv }).stdout, /disk type="FAT16   "/);
+  assert.match(runOk('minfo', ['-i', esp, '::'], { env: mtoolsEnv }).stdout, /disk type="FAT16 {3}"/);
   assert.equal(run('fsck.vfat', ['-n', esp]).status, 0);
   const uuid = (d: DiskReport): string => {
     const img = extract(d.path, d.partitions[1]!.startSector, d.partitions[1]!.sectors, join(dir, 'root.img'));
