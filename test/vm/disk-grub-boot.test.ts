@@ -37,7 +37,7 @@ test('OVMF boots the disk into GRUB, which loads the root filesystem\'s /boot/lo
     '-drive', `if=pflash,format=raw,file=${join(dir, 'vars.fd')}`,
     '-drive', `file=${disk.path},format=raw,if=virtio,snapshot=on`,
   ];
-  const done = /premature end of file|not found/;
+  const done = /premature end of file|not found|no filesystem labelled/;
   const output = await new Promise<string>((resolve, reject) => {
     const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -88,7 +88,12 @@ export async function assembleDisk(opts: AssembleDiskOptions): Promise<DiskRepor
   const tag = randomBytes(6).toString('hex');
   const tmpDisk = join(outDir, `.${basename(outPath)}.${tag}.tmp`);
   const work = join(outDir, `.${basename(outPath)}.${tag}.work`);
-  const epochEnv: NodeJS.ProcessEnv = opts.sourceDateEpoch === undefined ? {} : { SOURCE_DATE_EPOCH: String(opts.sourceDateEpoch), E2FSPROGS_FAKE_TIME: String(opts.sourceDateEpoch) };
+  // TMPDIR: grub-mkstandalone's scratch directories land in our work directory, so a tool killed
+  // by an abort leaves nothing behind in /tmp either.
+  const toolEnv: NodeJS.ProcessEnv = {
+    TMPDIR: work,
+    ...(opts.sourceDateEpoch === undefined ? {} : { SOURCE_DATE_EPOCH: String(opts.sourceDateEpoch), E2FSPROGS_FAKE_TIME: String(opts.sourceDateEpoch) }),
+  };
   try {
     await mkdir(work);
 
@@ -96,11 +101,11 @@ export async function assembleDisk(opts: AssembleDiskOptions): Promise<DiskRepor
     await writeFile(tmpDisk, '', { flag: 'wx' });
     await truncate(tmpDisk, layout.sizeBytes);
     // --wipe always: a stale signature must not survive; no kernel re-read for a regular file.
-    await runDiskTool('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', '--wipe', 'always', tmpDisk], { input: renderSfdiskScript(geometry, ids, layout.arch), signal });
+    await runDiskTool('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', '--wipe', 'always', tmpDisk], { input: renderSfdiskScript(geometry, ids, layout.arch), env: toolEnv, signal });
 
     progress('esp');
     const espOffset = geometry.esp.startSector * SECTOR_BYTES;
-    await buildEsp({ disk: tmpDisk, espStartSector: geometry.esp.startSector, espOffset, work, grubDir, grub, espBytes: geometry.esp.sectors * SECTOR_BYTES, fatBits: geometry.espFatBits, volumeId: ids.espVolumeId, rootLabel: layout.rootLabel, epochEnv, mtimeMs: (opts.sourceDateEpoch ?? Date.now() / 1000) * 1000, signal });
+    await buildEsp({ disk: tmpDisk, espStartSector: geometry.esp.startSector, espOffset, work, grubDir, grub, espBytes: geometry.esp.sectors * SECTOR_BYTES, fatBits: geometry.espFatBits, volumeId: ids.espVolumeId, rootLabel: layout.rootLabel, toolEnv, mtimeMs: (opts.sourceDateEpoch ?? Date.now() / 1000) * 1000, signal });
 
     progress('root filesystem');
     const rootOffset = geometry.root.startSector * SECTOR_BYTES;
@@ -115,7 +120,7 @@ export async function assembleDisk(opts: AssembleDiskOptions): Promise<DiskRepor
       '-L', layout.rootLabel, '-U', ids.rootFsUuid,
       '-E', `offset=${rootOffset},root_owner=0:0,hash_seed=${ids.rootHashSeed},assume_storage_prezeroed=1,nodiscard`,
       '-d', opts.sysrootDir, tmpDisk, `${rootBytes / 1024}k`,
-    ], { env: epochEnv, signal });
+    ], { env: toolEnv, signal });
     await preserveImmutable(opts.sysrootDir, sysroot.deploymentDirs, `${tmpDisk}?offset=${rootOffset}`, signal);
 
     const described = await describeRawDisk(tmpDisk, signal);
@@ -151,7 +156,7 @@ interface EspOptions {
   readonly fatBits: 16 | 32;
   readonly volumeId: string;
   readonly rootLabel: string;
-  readonly epochEnv: NodeJS.ProcessEnv;
+  readonly toolEnv: NodeJS.ProcessEnv;
   readonly mtimeMs: number;
   readonly signal: AbortSignal | undefined;
 }
@@ -167,7 +172,7 @@ async function buildEsp(o: EspOptions): Promise<void> {
     '--locales=', '--fonts=', '--themes=',
     // The memdisk's /boot/grub/grub.cfg is what a standalone GRUB reads first.
     `boot/grub/grub.cfg=${embedded}`,
-  ], { env: o.epochEnv, signal: o.signal });
+  ], { env: o.toolEnv, signal: o.signal });
   const t = new Date(o.mtimeMs);
   await utimes(efi, t, t);
   // --invariant + -i: mkfs.fat otherwise stamps the current time and a random serial. FAT16 gets
@@ -177,11 +182,11 @@ async function buildEsp(o: EspOptions): Promise<void> {
   await runDiskTool('mkfs.vfat', [
     '-F', String(o.fatBits), ...clusterArgs, '-n', ESP_LABEL, '--invariant', '-i', o.volumeId,
     `--offset=${o.espStartSector}`, o.disk, String(o.espBytes / 1024),
-  ], { signal: o.signal });
+  ], { env: o.toolEnv, signal: o.signal });
   // mtools reads the FAT in place at image@@offset. MTOOLS_SKIP_CHECK: it would refuse a geometry
   // it finds odd on our fresh filesystem.
   const esp = `${o.disk}@@${o.espOffset}`;
-  const env = { ...o.epochEnv, MTOOLS_SKIP_CHECK: '1' };
+  const env = { ...o.toolEnv, MTOOLS_SKIP_CHECK: '1' };
   await runDiskTool('mmd', ['-i', esp, '::/EFI', '::/EFI/BOOT'], { env, signal: o.signal });
   await runDiskTool('mcopy', ['-m', '-i', esp, efi, `::/EFI/BOOT/${o.grub.bootFile}`], { env, signal: o.signal });
 }
