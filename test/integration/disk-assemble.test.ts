@@ -310,6 +310,27 @@ test('bad layouts and inputs are refused naming the field or file, nothing writt
   assert.deepEqual(readdirSync(join(dir, 'out')), []);
 });
 
+test('aarch64: built with arm64-efi GRUB where Debian ships it, else Unavailable naming grub-efi-arm64-bin', async (t) => {
+  const dir = tempDir(t, 'disk-arm64-');
+  const out = join(dir, 'disk.raw');
+  const layout: DiskLayout = { ...LAYOUT, sizeBytes: 64 * MIB, espSizeBytes: 16 * MIB, arch: 'aarch64' };
+  // Debian builds grub-efi-arm64-bin for arm64 only: on an amd64 machine the modules are absent.
+  if (!existsSync('/usr/lib/grub/arm64-efi')) {
+    await assert.rejects(assembleDisk({ sysrootDir: sysroot.dir, outPath: out, layout }), (e: AtomicError) => {
+      assert.ok(e instanceof Unavailable, String(e));
+      assert.match(e.message, /arm64-efi modules are missing .*grub-efi-arm64-bin/);
+      return true;
+    });
+    assert.deepEqual(readdirSync(dir), []);
+    return;
+  }
+  const r = await assembleDisk({ sysrootDir: sysroot.dir, outPath: out, layout });
+  assert.equal(r.arch, 'aarch64');
+  assert.equal(sfdiskJson(out).partitions[1]!.type, 'B921B045-1DF0-41C3-AF44-4C6F280D3FAE');
+  const esp = `${out}@@${r.partitions[0]!.startSector * 512}`;
+  assert.match(runOk('mdir', ['-b', '-i', esp, '::/EFI/BOOT'], { env: mtoolsEnv }).stdout, /BOOTAA64\.EFI/);
+});
+
 test('an aborted build or conversion is Cancelled and leaves nothing at the output path', async (t) => {
   const dir = tempDir(t, 'disk-abort-');
   for (const at of ['partitioning', 'esp', 'root filesystem']) {
