@@ -105,7 +105,7 @@ export async function assembleDisk(opts: AssembleDiskOptions): Promise<DiskRepor
 
     progress('esp');
     const espOffset = geometry.esp.startSector * SECTOR_BYTES;
-    await buildEsp({ disk: tmpDisk, espStartSector: geometry.esp.startSector, espOffset, work, grubDir, grub, espBytes: geometry.esp.sectors * SECTOR_BYTES, fatBits: geometry.espFatBits, volumeId: ids.espVolumeId, rootLabel: layout.rootLabel, toolEnv, mtimeMs: (opts.sourceDateEpoch ?? Date.now() / 1000) * 1000, signal });
+    await buildEsp({ disk: tmpDisk, espStartSector: geometry.esp.startSector, espOffset, work, grubDir, grub, espBytes: geometry.esp.sectors * SECTOR_BYTES, fatBits: geometry.espFatBits, sectorsPerCluster: geometry.espSectorsPerCluster, volumeId: ids.espVolumeId, rootLabel: layout.rootLabel, toolEnv, mtimeMs: (opts.sourceDateEpoch ?? Date.now() / 1000) * 1000, signal });
 
     progress('root filesystem');
     const rootOffset = geometry.root.startSector * SECTOR_BYTES;
@@ -154,6 +154,7 @@ interface EspOptions {
   readonly grub: GrubEfiTarget;
   readonly espBytes: number;
   readonly fatBits: 16 | 32;
+  readonly sectorsPerCluster: number;
   readonly volumeId: string;
   readonly rootLabel: string;
   readonly toolEnv: NodeJS.ProcessEnv;
@@ -175,12 +176,10 @@ async function buildEsp(o: EspOptions): Promise<void> {
   ], { env: o.toolEnv, signal: o.signal });
   const t = new Date(o.mtimeMs);
   await utimes(efi, t, t);
-  // --invariant + -i: mkfs.fat otherwise stamps the current time and a random serial. FAT16 gets
-  // 1 KiB clusters: 4085..65524 clusters for every ESP size that is FAT16 here (8..32 MiB);
-  // mkfs.fat's own pick leaves an 8 MiB FAT16 under the minimum and refuses it.
-  const clusterArgs = o.fatBits === 16 ? ['-s', '2'] : [];
+  // --invariant + -i: mkfs.fat otherwise stamps the current time and a random serial. The cluster
+  // size comes from the geometry (see fatSectorsPerCluster).
   await runDiskTool('mkfs.vfat', [
-    '-F', String(o.fatBits), ...clusterArgs, '-n', ESP_LABEL, '--invariant', '-i', o.volumeId,
+    '-F', String(o.fatBits), '-s', String(o.sectorsPerCluster), '-n', ESP_LABEL, '--invariant', '-i', o.volumeId,
     `--offset=${o.espStartSector}`, o.disk, String(o.espBytes / 1024),
   ], { env: o.toolEnv, signal: o.signal });
   // mtools reads the FAT in place at image@@offset. MTOOLS_SKIP_CHECK: it would refuse a geometry

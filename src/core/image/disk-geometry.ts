@@ -62,6 +62,8 @@ export interface DiskGeometry {
   readonly esp: PartitionExtent;
   readonly root: PartitionExtent;
   readonly espFatBits: 16 | 32;
+  /** mkfs.fat -s: chosen here, because mkfs.fat's own pick can leave FAT32 under its minimum. */
+  readonly espSectorsPerCluster: number;
 }
 
 export function isDiskArch(s: string): s is DiskArch {
@@ -94,7 +96,32 @@ export function planDiskGeometry(layout: DiskLayout): DiskGeometry {
     esp: { startSector: espStart, sectors: espSectors },
     root: { startSector: rootStart, sectors: rootSectors },
     espFatBits: layout.espSizeBytes >= MIN_FAT32_BYTES ? 32 : 16,
+    espSectorsPerCluster: fatSectorsPerCluster(layout.espSizeBytes),
   };
+}
+
+/**
+ * Cluster size for the ESP. FAT32 follows the table in Microsoft's FAT specification (by sectors:
+ * 512-byte clusters up to 532480 sectors = 260 MiB, 4 KiB up to 8 GiB, ...), which keeps it above
+ * 65525 clusters; mkfs.fat 4.2 picks 4 KiB for a 64 MiB FAT32 (16344 clusters), which fsck.fat
+ * flags and mtools cannot write to. FAT16 (8..32 MiB here) gets 1 KiB: 4085..65524 clusters,
+ * where mkfs.fat's own pick refuses 8 MiB.
+ */
+export function fatSectorsPerCluster(espSizeBytes: number): number {
+  if (espSizeBytes < MIN_FAT32_BYTES) return 2;
+  const limits: readonly [number, number][] = [[260 * MIB, 1], [8 * 1024 * MIB, 8], [16 * 1024 * MIB, 16], [32 * 1024 * MIB, 32]];
+  return limits.find(([max]) => espSizeBytes <= max)?.[1] ?? 64;
+}
+
+/** Data clusters of a FAT filesystem (FAT spec "FAT type determination"), for checking the choice. */
+export function fatClusterCount(espSizeBytes: number, bits: 16 | 32, sectorsPerCluster: number): number {
+  const sectors = espSizeBytes / SECTOR_BYTES;
+  const reserved = bits === 32 ? 32 : 1;
+  const rootDirSectors = bits === 32 ? 0 : 32; // 512 entries of 32 bytes
+  const entryBytes = bits / 8;
+  // Solve for the FAT size: each cluster needs `entryBytes` in each of the two FATs.
+  const fatSectors = Math.ceil((((sectors - reserved - rootDirSectors) / sectorsPerCluster + 2) * entryBytes) / SECTOR_BYTES);
+  return Math.floor((sectors - reserved - rootDirSectors - 2 * fatSectors) / sectorsPerCluster);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diskBytesForRoot, ESP_TYPE_GUID, MIB, planDiskGeometry, ROOT_TYPE_GUIDS, type DiskLayout } from '../../../../src/core/image/disk-geometry.js';
+import { diskBytesForRoot, ESP_TYPE_GUID, fatClusterCount, fatSectorsPerCluster, MIB, planDiskGeometry, ROOT_TYPE_GUIDS, type DiskLayout } from '../../../../src/core/image/disk-geometry.js';
 import { deriveDiskIds, uuidFromSeed } from '../../../../src/core/image/disk-ids.js';
 import { GRUB_EFI_TARGETS, GRUB_INSTALL_MODULES, GRUB_PRELOAD_MODULES, renderGrubEmbeddedCfg } from '../../../../src/core/image/grub-embedded-cfg.js';
 import { ext4JournalBlocks, ext4OverheadBlocks, minimumExt4Bytes, treeFitsExt4, type TreeUsage } from '../../../../src/core/image/root-fs-size.js';
@@ -22,6 +22,18 @@ test('geometry: ESP at 1 MiB, root right after it up to the last whole MiB befor
   assert.equal(planDiskGeometry(layout({ sizeBytes: 128 * MIB, espSizeBytes: 33 * MIB })).espFatBits, 32);
   assert.equal(planDiskGeometry(layout({ sizeBytes: 128 * MIB, espSizeBytes: 32 * MIB })).espFatBits, 16);
   assert.equal(diskBytesForRoot(10 * MIB + 1, 16 * MIB), (1 + 16 + 11 + 1) * MIB);
+});
+
+test('ESP cluster sizes keep FAT32 at >= 65525 clusters and FAT16 within 4085..65524', () => {
+  for (let mb = 8; mb <= 40 * 1024; mb += mb < 300 ? 1 : 97) {
+    const g = planDiskGeometry(layout({ sizeBytes: (mb + 64) * MIB, espSizeBytes: mb * MIB }));
+    const clusters = fatClusterCount(mb * MIB, g.espFatBits, g.espSectorsPerCluster);
+    if (g.espFatBits === 32) assert.ok(clusters >= 65525, `${mb} MiB FAT32: ${clusters} clusters`);
+    else assert.ok(clusters >= 4085 && clusters <= 65524, `${mb} MiB FAT16: ${clusters} clusters`);
+  }
+  assert.equal(fatSectorsPerCluster(64 * MIB), 1);
+  assert.equal(fatSectorsPerCluster(512 * MIB), 8);
+  assert.equal(fatSectorsPerCluster(16 * MIB), 2);
 });
 
 test('geometry refuses what cannot be built, naming the field', () => {
