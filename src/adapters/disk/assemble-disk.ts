@@ -84,7 +84,9 @@ export async function assembleDisk(opts: AssembleDiskOptions): Promise<DiskRepor
     throw fromSystemError(e, outPath, `output directory ${outDir}`);
   }
 
-  const ids = deriveDiskIds(opts.seed ?? JSON.stringify({ deployments: sysroot.deployments, layout, sourceDateEpoch: opts.sourceDateEpoch ?? null }));
+  // Fields listed one by one: the caller's key order must not change the identifiers.
+  const { sizeBytes, espSizeBytes, rootLabel, arch } = layout;
+  const ids = deriveDiskIds(opts.seed ?? JSON.stringify([sysroot.deployments, sizeBytes, espSizeBytes, rootLabel, arch, opts.sourceDateEpoch ?? null]));
   const tag = randomBytes(6).toString('hex');
   const tmpDisk = join(outDir, `.${basename(outPath)}.${tag}.tmp`);
   const work = join(outDir, `.${basename(outPath)}.${tag}.work`);
