@@ -66,7 +66,7 @@ export interface RecipeReport {
 export const DEFAULT_INITRAMFS_MODULES: readonly string[] = ['virtio_pci', 'virtio_blk', 'virtio_scsi', 'sd_mod', 'nvme', 'ext4'];
 const DEFAULT_KERNEL_ARGS: readonly string[] = ['console=tty0', 'console=ttyS0,115200'];
 const DEFAULT_ESP_BYTES = 64 * 1024 * 1024;
-const MIN_ESP_BYTES = 33 * 1024 * 1024; // FAT32 needs 65525 clusters; smaller ESPs are FAT16, which some firmware refuses
+const MIN_ESP_BYTES = 8 * 1024 * 1024; // the disk step's floor (FAT16 below 33 MiB, FAT32 above)
 /** What the image carries besides the listed packages: the agent, Node.js, their dependencies. */
 export const AGENT_PAYLOAD_BYTES = 160 * 1024 * 1024;
 
@@ -228,7 +228,10 @@ function crossChecks(root: YamlNode, recipe: ImageRecipe, at: Cursor, archive: A
   const diskAt = at.child('disk');
   const sizeNode = nodeAt(root, 'disk', 'size') ?? nodeAt(root, 'disk') ?? root;
   const espNode = nodeAt(root, 'disk', 'esp_size') ?? sizeNode;
-  if (recipe.disk.espSizeBytes < MIN_ESP_BYTES) diskAt.child('esp_size').error(espNode, `the EFI system partition needs at least 33M for FAT32, got ${recipe.disk.espSizeBytes} bytes`);
+  if (recipe.disk.espSizeBytes < MIN_ESP_BYTES) diskAt.child('esp_size').error(espNode, `the EFI system partition needs at least 8M, got ${recipe.disk.espSizeBytes} bytes`);
+  // Partitions are MiB-aligned, and Azure's VHD import takes only whole MiB.
+  if (recipe.disk.sizeBytes % 1048576 !== 0) diskAt.child('size').error(sizeNode, `${recipe.disk.sizeBytes} bytes is not a whole number of MiB`);
+  if (recipe.disk.espSizeBytes % 1048576 !== 0) diskAt.child('esp_size').error(espNode, `${recipe.disk.espSizeBytes} bytes is not a whole number of MiB`);
   const rootBytes = recipe.disk.sizeBytes - recipe.disk.espSizeBytes - 2 * 1024 * 1024;
   if (rootBytes < 256 * 1024 * 1024) diskAt.child('size').error(sizeNode, `leaves ${Math.max(0, Math.floor(rootBytes / 1048576))} MiB for the root filesystem; an OS image needs at least 256 MiB`);
 

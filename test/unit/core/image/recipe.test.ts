@@ -52,8 +52,10 @@ test('missing required keys and a disk too small are refused', () => {
   assert.deepEqual(missing.filter((m) => /missing required key/.test(m)).sort(), ["missing required key 'arch'", "missing required key 'base'", "missing required key 'version'"]);
   const small = check(`${MINIMAL}disk:\n  size: 200M\n`);
   expectProblem(small.problems, { severity: 'error', path: '/disk/size', line: 9, column: 9, message: /at least 256 MiB/ });
-  const esp = check(`${MINIMAL}disk:\n  esp_size: 8M\n`);
-  expectProblem(esp.problems, { severity: 'error', path: '/disk/esp_size', line: 9, column: 13, message: /FAT32/ });
+  const esp = check(`${MINIMAL}disk:\n  esp_size: 4M\n`);
+  expectProblem(esp.problems, { severity: 'error', path: '/disk/esp_size', line: 9, column: 13, message: /at least 8M/ });
+  const odd = check(`${MINIMAL}disk:\n  size: 1000000000\n`);
+  expectProblem(odd.problems, { severity: 'error', path: '/disk/size', line: 9, column: 9, message: /whole number of MiB/ });
   expectProblem(check('- a\n').problems, { severity: 'error', path: '', line: 1, column: 1, message: /is a mapping/ });
   expectProblem(check('recipe: 2\nname: a\nversion: "1"\narch: x86_64\nbase: {suite: bookworm, packages: []}\n').problems, { severity: 'error', path: '/recipe', line: 1, column: 9 });
 });
