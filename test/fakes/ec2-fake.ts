@@ -379,12 +379,12 @@ export async function startEc2Fake(opts: Ec2FakeOptions): Promise<Ec2Fake> {
       if (p.RootDeviceName !== undefined && !devices.includes(p.RootDeviceName)) {
         throw new Ec2Error('InvalidBlockDeviceMapping', `The device '${p.RootDeviceName}' is the root device but has no block device mapping`);
       }
-      for (const snap of items(p, 'BlockDeviceMapping', '.Ebs.SnapshotId')) {
-        if (!snapshots.has(snap)) throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${snap}' does not exist.`);
-      }
       // Amazon EC2 User Guide, "Boot modes": Graviton instance types support UEFI only.
       if (p.Architecture === 'arm64' && p.BootMode !== undefined && p.BootMode !== 'uefi') {
         throw new Ec2Error('InvalidParameterCombination', `The boot mode '${p.BootMode}' is not supported for the architecture 'arm64'.`);
+      }
+      for (const snap of items(p, 'BlockDeviceMapping', '.Ebs.SnapshotId')) {
+        if (!snapshots.has(snap)) throw new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${snap}' does not exist.`);
       }
       if (p.ImageLocation === undefined && devices.length === 0) throw new Ec2Error('MissingParameter', 'Either ImageLocation or BlockDeviceMapping must be given');
       const id = `ami-${hex(8)}`;

@@ -9,9 +9,13 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { EC2Client, ImportSnapshotCommand, RegisterImageCommand, type ImportSnapshotCommandInput, type RegisterImageCommandInput } from '@aws-sdk/client-ec2';
 import { CLI, runCliAsync, runOk, tempDir, type RunResult } from '../helpers.js';
 import { startEc2Fake, type Ec2Fake } from '../fakes/ec2-fake.js';
 import { startSwiftS3, type SwiftS3 } from '../fixtures/swift-s3.js';
+
+// The SDK's note that its 2027 releases need Node 22 is not about this test.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const BUCKET = 'atomic-images';
 const MiB = 1024 * 1024;
@@ -68,7 +72,7 @@ test('publishes a raw GPT disk: multipart upload, ImportSnapshot RAW, tags, Regi
   assert.match(r.stdout, /^ami-[0-9a-f]+\n$/, 'stdout is the AMI ID alone');
   const imageId = r.stdout.trim();
   // Not a terminal: one closing line per phase, no progress redraws.
-  assert.ok(!r.stderr.includes("\r") && !r.stderr.includes("\u001b["), "no carriage returns or ANSI escapes");
+  assert.ok(!r.stderr.includes('\r') && !r.stderr.includes('\u001b['), 'no carriage returns or ANSI escapes');
   assert.match(r.stderr, /uploaded disk\.raw to s3:\/\/atomic-images\/atomic-import\/atomic-test-1-\d{8}T\d{6}Z\.raw: 12\.0 MiB in 3 parts/);
 
   const reqs = since(mark);
@@ -236,4 +240,48 @@ test('Ctrl-C during the upload aborts the multipart upload: nothing is left in t
   assert.match(stderr, /cancelled/);
   assert.deepEqual(await s3.listMultipartUploads(BUCKET), [], 'the multipart upload was aborted');
   assert.ok(!since(mark).some((q) => q.action === 'ImportSnapshot'));
+});
+
+test('the EC2 fake refuses what the EC2 API refuses (so the publish test above can fail)', async (t) => {
+  const client = (region = 'us-east-1'): EC2Client => {
+    const c = new EC2Client({ region, endpoint: ec2.url, maxAttempts: 1, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    t.after(() => c.destroy());
+    return c;
+  };
+  const c = client();
+  const refused = async (input: RegisterImageCommandInput | ImportSnapshotCommandInput, code: string, about: RegExp): Promise<void> => {
+    const command = 'DiskContainer' in input ? new ImportSnapshotCommand(input as ImportSnapshotCommandInput) : new RegisterImageCommand(input as RegisterImageCommandInput);
+    await assert.rejects(c.send(command as RegisterImageCommand), (e: Error & { $metadata?: { httpStatusCode?: number } }) => {
+      assert.equal(e.name, code, e.message);
+      assert.equal(e.$metadata?.httpStatusCode, 400);
+      assert.match(e.message, about);
+      return true;
+    });
+  };
+  const ok = { Name: 'fake-check', RootDeviceName: '/dev/xvda', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: 'snap-0000000000000000' } }] };
+  await refused({ ...ok, BootMode: 'bios' as never }, 'InvalidParameterValue', /BootMode/);
+  await refused({ ...ok, ImdsSupport: 'v1.0' as never }, 'InvalidParameterValue', /ImdsSupport/);
+  await refused({ ...ok, Architecture: 'x86-64' as never }, 'InvalidParameterValue', /Architecture/);
+  await refused({ ...ok, BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: 'snap-1', VolumeType: 'gp9' as never } }] }, 'InvalidParameterValue', /BlockDeviceMapping\.1\.Ebs\.VolumeType/);
+  await refused({ ...ok, EnaSupport: 'yes' as never }, 'InvalidParameterValue', /EnaSupport/);
+  await refused({ BlockDeviceMappings: ok.BlockDeviceMappings } as never, 'MissingParameter', /Name/);
+  await refused({ ...ok, TagSpecifications: [{ ResourceType: 'snapshot', Tags: [{ Key: 'a', Value: 'b' }] }] }, 'InvalidParameterValue', /snapshot/);
+  await refused(ok, 'InvalidSnapshot.NotFound', /snap-0000000000000000/);
+  await refused({ ...ok, Architecture: 'arm64', BootMode: 'legacy-bios' }, 'InvalidParameterCombination', /arm64/);
+  const disk = { Format: 'RAW', UserBucket: { S3Bucket: BUCKET, S3Key: 'k' } };
+  await refused({ DiskContainer: { ...disk, Format: 'QCOW2' } }, 'InvalidParameterValue', /DiskContainer\.Format/);
+  await refused({ DiskContainer: disk, TagSpecifications: [{ ResourceType: 'image', Tags: [{ Key: 'a', Value: 'b' }] }] }, 'InvalidParameterValue', /image/);
+  await assert.rejects(client('eu-west-1').send(new RegisterImageCommand(ok)), (e: Error) => e.name === 'AuthFailure');
+
+  // A parameter the API does not have, sent by hand with a well-formed (unchecked) signature.
+  const raw = await fetch(ec2.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`,
+    },
+    body: 'Action=RegisterImage&Version=2016-11-15&Name=fake-check&BootModes=uefi',
+  });
+  assert.equal(raw.status, 400);
+  assert.match(await raw.text(), /<Code>UnknownParameter<\/Code><Message>The parameter BootModes is not recognized/);
 });
