@@ -94,7 +94,7 @@ export function awsPublishSettings(input: AwsPublishInput, uploadStamp: string):
 
 /** `PREFIX` + the AMI name made key-safe + a stamp, so two publishes of one name do not share an object. */
 export function uploadKey(prefix: string, name: string, stamp: string): string {
-  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '-');
+  const safe = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
   const dir = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
   return `${dir}${safe}-${stamp}.raw`;
 }
