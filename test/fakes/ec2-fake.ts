@@ -60,6 +60,8 @@ export interface Ec2Fake {
   readonly snapshots: Map<string, { tags: Record<string, string> }>;
   /** The next import task ends `deleted` with this StatusMessage. */
   failNextImport(statusMessage: string): void;
+  /** The next import task stays active (converting) forever. */
+  stallNextImport(): void;
   close(): Promise<void>;
 }
 
@@ -248,6 +250,7 @@ interface Task {
   /** Set once the object was read: undefined while the read is running. */
   check?: { sizeBytes?: number; error?: string };
   failWith?: string;
+  stalled?: boolean;
   snapshotId?: string;
 }
 
@@ -264,6 +267,7 @@ export async function startEc2Fake(opts: Ec2FakeOptions): Promise<Ec2Fake> {
   const snapshots = new Map<string, { tags: Record<string, string> }>();
   const tasks = new Map<string, Task>();
   let failNext: string | undefined;
+  let stallNext = false;
   const pending = new Set<Promise<void>>();
   const hex = (n: number): string => randomBytes(n).toString('hex');
 
@@ -300,7 +304,7 @@ export async function startEc2Fake(opts: Ec2FakeOptions): Promise<Ec2Fake> {
     if (t.snapshotId !== undefined) return;
     if (t.check === undefined) await Promise.all(pending);
     t.polls++;
-    if (t.polls >= pollsToComplete && t.failWith === undefined && t.check?.error === undefined) {
+    if (t.polls >= pollsToComplete && t.failWith === undefined && t.check?.error === undefined && t.stalled !== true) {
       t.snapshotId = `snap-${hex(8)}`;
       snapshots.set(t.snapshotId, { tags: {} });
     }
@@ -335,6 +339,10 @@ export async function startEc2Fake(opts: Ec2FakeOptions): Promise<Ec2Fake> {
         if (failNext !== undefined) {
           task.failWith = failNext;
           failNext = undefined;
+        }
+        if (stallNext) {
+          task.stalled = true;
+          stallNext = false;
         }
         tasks.set(task.id, task);
         const read = readObject(task);
@@ -450,6 +458,9 @@ export async function startEc2Fake(opts: Ec2FakeOptions): Promise<Ec2Fake> {
     snapshots,
     failNextImport: (m) => {
       failNext = m;
+    },
+    stallNextImport: () => {
+      stallNext = true;
     },
     close: async () => {
       await Promise.all(pending);

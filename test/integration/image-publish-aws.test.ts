@@ -196,6 +196,18 @@ test('an import task that fails: its StatusMessage, exit 1, the upload deleted, 
   assert.equal(await objectExists(key), false, 'the upload of a failed import is deleted');
 });
 
+test('an import that does not finish in --import-timeout: exit 1, the task and its upload are left to run', async () => {
+  const mark = ec2.requests.length;
+  ec2.stallNextImport();
+  const r = await publish([disk, '--bucket', BUCKET, '--name', 'atomic-test-stalls', '--import-timeout', '1']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /import snapshot task import-snap-[0-9a-f]+ has not finished within 1 s/);
+  const key = since(mark).find((q) => q.action === 'ImportSnapshot')!.params['DiskContainer.UserBucket.S3Key']!;
+  assert.match(r.stderr, new RegExp(`the upload s3://${BUCKET}/${key.replace(/[.]/g, '\\.')} is kept \\(import task import-snap-`));
+  assert.equal(await objectExists(key), true, 'the running import still needs its object');
+  assert.ok(!since(mark).some((q) => q.action === 'RegisterImage'));
+});
+
 test('Ctrl-C during the upload aborts the multipart upload: nothing is left in the bucket', async (t) => {
   // A loopback proxy in front of the store that holds the first UploadPart, so the upload is
   // surely in flight when SIGINT arrives; everything else passes through untouched (the Host
