@@ -86,6 +86,7 @@ export async function run(disk: string, opts: ImagePublishAwsOptions): Promise<v
   const display = new PublishDisplay(process.stderr, basename(disk));
   const s3Url = `s3://${settings.bucket}/${settings.key}`;
 
+  // A failure mid-progress ends the progress line first, so the error starts a line of its own.
   const result = await withInterrupt(async (signal) => {
     // AMI names are unique per account and region: find a clash before the upload, not after it.
     const existing = await findImageByName(ec2, settings.name, signal);
@@ -125,7 +126,7 @@ export async function run(disk: string, opts: ImagePublishAwsOptions): Promise<v
       // The snapshot is the expensive part: say it exists so it can be registered by hand.
       throw isAtomicError(e) ? keepSnapshotNote(e, snapshot.snapshotId) : e;
     }
-  });
+  }).finally(() => display.endLine());
 
   if (opts.json === true) {
     process.stdout.write(JSON.stringify({
