@@ -175,6 +175,15 @@ test('bad flags are all reported at once (exit 2)', async () => {
   assert.match(o.stderr, /--name: "x" is not a valid AMI name/);
 });
 
+test('no AWS credentials: a clear error (exit 2) before anything is sent', async () => {
+  const mark = ec2.requests.length;
+  const r = await runCliAsync(['image', 'publish', 'aws', disk, '--region', 'us-east-1', '--endpoint-url', s3.endpoint, '--ec2-endpoint-url', ec2.url, '--bucket', BUCKET, '--name', 'atomic-test-nocreds'],
+    { env: { ...env(), AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' } });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /no AWS credentials found \(set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE\)/);
+  assert.equal(ec2.requests.length, mark);
+});
+
 test('a missing bucket: a clear error (exit 2), no import, no multipart upload left', async () => {
   const mark = ec2.requests.length;
   const r = await publish([disk, '--bucket', 'no-such-bucket', '--name', 'atomic-test-nobucket']);
