@@ -3,8 +3,8 @@
 // http://ec2.amazonaws.com/doc/2016-11-15/ namespace) for the five actions `atomic image publish
 // aws` uses: ImportSnapshot, DescribeImportSnapshotTasks, CreateTags, RegisterImage, DescribeImages.
 //
-// Every request is checked against the EC2 API Reference before it is answered: SigV4 credential
-// scope (service ec2, the fake's region), known parameters only (UnknownParameter), required ones
+// Every request is checked against the EC2 API Reference before it is answered: its SigV4
+// signature (the fake's key pair, region and service ec2), known parameters only (UnknownParameter), required ones
 // present (MissingParameter), types (booleans, integers) and enumerations (InvalidParameterValue).
 // The enumerations come from @aws-sdk/client-ec2, which is generated from the EC2 API model, so
 // they are AWS's lists, not ours. Violations get 400 and EC2's error document.
@@ -14,7 +14,7 @@
 // (with Progress) -> completed over `pollsToComplete` DescribeImportSnapshotTasks, or to deleted
 // with a StatusMessage when the object is missing, is not a GPT disk, or failNextImport() was called.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ArchitectureValues, BootModeValues, DiskImageFormat, ImdsSupportValues, ResourceType, TpmSupportValues, VolumeType } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -24,6 +24,8 @@ const NS = `http://ec2.amazonaws.com/doc/${EC2_API_VERSION}/`;
 
 export interface Ec2FakeOptions {
   readonly region: string;
+  /** The one key pair whose signatures are accepted (the S3 store's, by default). */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Where import tasks read uploaded disks from. */
   readonly s3: { readonly endpoint: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string };
   /** DescribeImportSnapshotTasks calls until a task is completed (default 3). */
@@ -63,6 +65,34 @@ export interface Ec2Fake {
   /** The next import task stays active (converting) forever. */
   stallNextImport(): void;
   close(): Promise<void>;
+}
+
+/**
+ * SigV4 (AWS General Reference, "Create a signed AWS API request"): rebuild the canonical request
+ * from what arrived and compare signatures. Refuses with AuthFailure like EC2 does.
+ */
+function verifySigV4(req: IncomingMessage, body: string, region: string, creds: { accessKeyId: string; secretAccessKey: string }): void {
+  const auth = req.headers.authorization ?? '';
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
+  if (m === null) throw new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
+  const [, keyId, date, scopeRegion, service, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string, string];
+  if (service !== 'ec2' || scopeRegion !== region) throw new Ec2Error('AuthFailure', `Credential should be scoped to a valid region and service ec2 (got ${scopeRegion}/${service})`, 401);
+  if (keyId !== creds.accessKeyId) throw new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
+  const amzDate = String(req.headers['x-amz-date'] ?? '');
+  if (!amzDate.startsWith(date)) throw new Ec2Error('AuthFailure', 'X-Amz-Date does not match the credential scope date', 401);
+  const names = signedHeaders.split(';');
+  if (!names.includes('host')) throw new Ec2Error('AuthFailure', 'the host header must be signed', 401);
+  const [path, query = ''] = (req.url ?? '/').split('?') as [string, string?];
+  const canonicalQuery = query === '' ? '' : query.split('&').sort().join('&');
+  const canonicalHeaders = names.map((n) => `${n}:${String(req.headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const hash = (x: string): string => createHash('sha256').update(x).digest('hex');
+  const canonicalRequest = [req.method ?? '', path, canonicalQuery, canonicalHeaders, signedHeaders, hash(body)].join('\n');
+  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, `${date}/${scopeRegion}/${service}/aws4_request`, hash(canonicalRequest)].join('\n');
+  let key: Buffer = createHmac('sha256', `AWS4${creds.secretAccessKey}`).update(date).digest();
+  for (const part of [scopeRegion, service, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
+  if (createHmac('sha256', key).update(stringToSign).digest('hex') !== signature) {
+    throw new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials (signature mismatch)', 401);
+  }
 }
 
 // --- the parameter schema (EC2 API Reference, "Request Parameters" of each action) -------------
@@ -426,12 +456,8 @@ export async function startEc2Fake(opts: Ec2FakeOptions): Promise<Ec2Fake> {
     try {
       if (req.method !== 'POST') throw new Ec2Error('InvalidHttpRequest', 'The EC2 Query API takes form-encoded POST requests here');
       if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) throw new Ec2Error('InvalidHttpRequest', 'Content-Type must be application/x-www-form-urlencoded');
-      // SigV4 (AWS General Reference, "Signature Version 4"): the credential scope names the
-      // region and the service; requests signed for another region or service are refused.
-      const auth = req.headers.authorization ?? '';
-      const scope = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/.exec(auth);
-      if (scope === null) throw new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
-      if (scope[4] !== 'ec2' || scope[3] !== opts.region) throw new Ec2Error('AuthFailure', `Credential should be scoped to a valid region and service ec2 (got ${scope[3]}/${scope[4]})`, 401);
+      // Every request is signed with the one key pair, for this region and service ec2.
+      verifySigV4(req, body, opts.region, opts.credentials ?? opts.s3);
       if (params.Version !== EC2_API_VERSION) throw new Ec2Error('InvalidParameterValue', `Version ${params.Version ?? '(none)'} is not ${EC2_API_VERSION}`);
       const spec = ACTIONS[action];
       const handler = actions[action];
