@@ -17,7 +17,7 @@ export async function readDiskFormat(path: string): Promise<DiskFileInfo> {
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile() && !st.isBlockDevice()) throw new InvalidArgument('not a regular file', { subject: path });
+    if (!st.isFile()) throw new InvalidArgument('not a regular file (a disk image file is expected)', { subject: path });
     const sizeBytes = st.size;
     const head = Buffer.alloc(Math.min(DISK_SNIFF_HEAD_BYTES, sizeBytes));
     await fh.read(head, 0, head.length, 0);

@@ -115,13 +115,21 @@ export async function run(disk: string, opts: ImagePublishAwsOptions): Promise<v
       throw e;
     }
     display.imported(snapshot);
-    if (opts.keepUpload !== true) await deleteObject(s3, settings.bucket, settings.key, signal);
+    // Cleanup, not the job: a bucket policy without s3:DeleteObject must not cost the AMI.
+    let uploadDeleted = false;
+    if (opts.keepUpload !== true) {
+      uploadDeleted = await deleteObject(s3, settings.bucket, settings.key, signal).then(() => true, (e: unknown) => {
+        if (signal.aborted) throw e;
+        process.stderr.write(`atomic: warning: could not delete ${s3Url}: ${e instanceof Error ? e.message : String(e)}\n`);
+        return false;
+      });
+    }
 
     try {
       const tagRequest = snapshotTagsRequest(settings, snapshot.snapshotId);
       if (tagRequest !== undefined) await createTags(ec2, tagRequest, signal);
       const imageId = await registerImage(ec2, registerImageRequest(settings, snapshot.snapshotId), signal);
-      return { imageId, snapshot, upload };
+      return { imageId, snapshot, upload, uploadDeleted };
     } catch (e) {
       // The snapshot is the expensive part: say it exists so it can be registered by hand.
       throw isAtomicError(e) ? keepSnapshotNote(e, snapshot.snapshotId) : e;
@@ -137,7 +145,7 @@ export async function run(disk: string, opts: ImagePublishAwsOptions): Promise<v
       region: settings.region,
       architecture: settings.architecture,
       bootMode: settings.bootMode,
-      upload: { bucket: settings.bucket, key: settings.key, sizeBytes: result.upload.sizeBytes, partCount: result.upload.partCount, deleted: opts.keepUpload !== true },
+      upload: { bucket: settings.bucket, key: settings.key, sizeBytes: result.upload.sizeBytes, partCount: result.upload.partCount, deleted: result.uploadDeleted },
       tags: settings.tags,
     }, null, 2) + '\n');
     return;
