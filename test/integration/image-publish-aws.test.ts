@@ -249,7 +249,6 @@ test('Ctrl-C during the upload aborts the multipart upload: nothing is left in t
       holding = true;
       held?.();
       req.resume();
-      res.on('close', () => undefined);
       return; // never answered: the client gives up on it when cancelled
     }
     const up = httpRequest(`${s3.endpoint}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
