@@ -214,6 +214,30 @@ image
   .option('--log <file>', 'also write the console here (default: a new temp dir, printed at start)')
   .option('--stop-timeout <seconds>', 'after an ACPI powerdown request, quit QEMU after this long', '60')
   .action(async (disk: string, opts) => (await import('./commands/image-boot.js')).run(disk, opts));
+const publish = image.command('publish').description('publish a disk image to a cloud');
+publish
+  .command('aws')
+  .description('upload a raw disk to S3, import it as an EBS snapshot and register an AMI; prints the AMI ID')
+  .argument('<disk>', 'raw disk image (GPT; `atomic image build --format raw`)')
+  .requiredOption('--bucket <bucket>', 'S3 bucket the disk is uploaded to (VM Import reads it from there)')
+  .requiredOption('--region <region>', 'AWS region, e.g. eu-central-1')
+  .requiredOption('--name <name>', 'AMI name (3-128 characters)')
+  .option('--endpoint-url <url>', 'S3 and EC2 endpoint (like the aws CLI\'s --endpoint-url)')
+  .option('--s3-endpoint-url <url>', 'S3 endpoint only')
+  .option('--ec2-endpoint-url <url>', 'EC2 endpoint only')
+  .option('--key-prefix <prefix>', 'S3 key prefix of the upload', 'atomic-import/')
+  .option('--description <text>', 'description of the snapshot and the AMI')
+  .option('--tag <K=V>', 'tag for the snapshot and the AMI (repeatable)', collect)
+  .option('--role-name <role>', 'VM Import service role', 'vmimport')
+  .addOption(new Option('--boot-mode <mode>', 'AMI boot mode').choices(['uefi', 'legacy-bios', 'uefi-preferred']).default('uefi'))
+  .addOption(new Option('--architecture <arch>', 'AMI architecture').choices(['x86_64', 'arm64']).default('x86_64'))
+  .option('--part-size <MiB>', 'multipart upload part size in MiB (5-5120)', '16')
+  .option('--concurrency <n>', 'parts uploaded at once', '4')
+  .option('--poll-interval <seconds>', 'first wait between import task polls (grows to 30 s)', '15')
+  .option('--import-timeout <seconds>', 'give up waiting for the import after this long', '7200')
+  .option('--keep-upload', 'keep the uploaded S3 object after the import')
+  .option('--json', 'print the AMI ID, snapshot, import task and upload as JSON')
+  .action(async (disk: string, opts) => (await import('./commands/image-publish-aws.js')).run(disk, opts));
 
 // --- talking to the agent: images, volumes, version, info ----------------------------------
 // Each gets the global options (--host, TLS files) through optsWithGlobals(); `-H` also works
