@@ -37,7 +37,8 @@ export interface ImageRecipe {
   readonly arch: ImageArch;
   readonly base: { readonly suite: 'bookworm'; readonly mirror: string; readonly packages: readonly string[] };
   readonly kernel: { readonly package: string; readonly args: readonly string[] };
-  readonly initramfs: { readonly modules: readonly string[] };
+  /** Modules of the initramfs; undefined: the tree builder's default set (virtio, NVMe, SCSI, ext4, sr_mod). */
+  readonly initramfs: { readonly modules?: readonly string[] };
   readonly osRelease: { readonly name: string; readonly prettyName: string };
   readonly users: readonly RecipeUser[];
   readonly files: readonly RecipeFile[];
@@ -63,7 +64,6 @@ export interface RecipeReport {
   readonly problems: readonly Problem[];
 }
 
-export const DEFAULT_INITRAMFS_MODULES: readonly string[] = ['virtio_pci', 'virtio_blk', 'virtio_scsi', 'sd_mod', 'nvme', 'ext4'];
 const DEFAULT_KERNEL_ARGS: readonly string[] = ['console=tty0', 'console=ttyS0,115200'];
 const DEFAULT_ESP_BYTES = 64 * 1024 * 1024;
 const MIN_ESP_BYTES = 8 * 1024 * 1024; // the disk step's floor (FAT16 below 33 MiB, FAT32 above)
@@ -191,7 +191,7 @@ function normalise(root: YamlNode): ImageRecipe {
       package: (kernel['package'] as string | undefined) ?? (arch === 'x86_64' ? 'linux-image-cloud-amd64' : 'linux-image-cloud-arm64'),
       args: (kernel['args'] as string[] | undefined) ?? DEFAULT_KERNEL_ARGS,
     },
-    initramfs: { modules: (initramfs['modules'] as string[] | undefined) ?? DEFAULT_INITRAMFS_MODULES },
+    initramfs: initramfs['modules'] !== undefined ? { modules: initramfs['modules'] as string[] } : {},
     osRelease: { name: prettyName, prettyName: (osRelease['pretty_name'] as string | undefined) ?? `${prettyName} ${version}` },
     users: ((r['users'] ?? []) as Plain[]).map((u) => ({
       name: u['name'] as string,
