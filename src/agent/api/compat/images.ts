@@ -57,18 +57,7 @@ export function imageRoutes(router: Router, images: ImageStore, opts: ImageRoute
       if (since !== undefined && created <= since) continue;
       const imageLabels = (await images.config(img)).config?.Labels;
       if (!labelsMatch(imageLabels ?? {}, labels)) continue;
-      out.push({
-        Containers: -1,
-        Created: created,
-        Id: img.id,
-        Labels: imageLabels ?? null,
-        ParentId: '',
-        RepoDigests: img.repoDigests.map(familiar),
-        RepoTags: repoTags,
-        SharedSize: -1,
-        Size: img.sizeBytes,
-        VirtualSize: img.sizeBytes,
-      });
+      out.push({ ...imageSummaryJson(img, imageLabels), RepoTags: repoTags });
     }
     // Newest first, as `docker images` shows them.
     out.sort((a, b) => (b.Created as number) - (a.Created as number));
@@ -211,8 +200,24 @@ export function progressBar(current: number, total: number): string {
   return `[${bar}] ${humanSize(current, 4)}/${humanSize(total, 4)}`;
 }
 
+/** Docker's ImageSummary; Containers and SharedSize are -1 unless counted (system df counts them). */
+export function imageSummaryJson(img: ImageRecord, labels: Readonly<Record<string, string>> | undefined, counted?: { containers: number; sharedSizeBytes: number }): Record<string, unknown> {
+  return {
+    Containers: counted?.containers ?? -1,
+    Created: createdSeconds(img),
+    Id: img.id,
+    Labels: labels ?? null,
+    ParentId: '',
+    RepoDigests: img.repoDigests.map(familiar),
+    RepoTags: img.repoTags.map(familiar),
+    SharedSize: counted?.sharedSizeBytes ?? -1,
+    Size: img.sizeBytes,
+    VirtualSize: img.sizeBytes,
+  };
+}
+
 /** Find an image; the 404 says Docker's "No such image: NAME" and nothing else. */
-async function lookup(images: ImageStore, name: string): Promise<ImageRecord> {
+export async function lookup(images: ImageStore, name: string): Promise<ImageRecord> {
   try {
     return await images.inspect(name);
   } catch (e) {
