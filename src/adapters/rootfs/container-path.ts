@@ -14,12 +14,11 @@
 import { constants, type BigIntStats, type Stats } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { goFileMode } from '../../formats/docker/go-file-mode.js';
 import { archiveMemberPath } from '../../formats/oci/docker-archive.js';
 import { encodeTarHeader, tarPadding, TAR_TRAILER } from '../../formats/tar/tar-header.js';
 import { readTarStream, type TarStreamEntry } from '../../formats/tar/tar-stream.js';
+import { maybeGunzip } from '../../lib/maybe-gunzip.js';
 import { AtomicError, Conflict, InvalidArgument, NotFound, ResourceExhausted, fromSystemError } from '../../lib/errors.js';
 import { makeNode } from '../image-store/special-files.js';
 
@@ -219,31 +218,6 @@ export interface ExtractOptions {
   readonly what: string;
 }
 
-/** Gzip-compressed tars are accepted too, as Docker's untar does. */
-async function* decompressed(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const it = source[Symbol.asyncIterator]();
-  const head: Uint8Array[] = [];
-  let headBytes = 0;
-  while (headBytes < 2) {
-    const r = await it.next();
-    if (r.done === true) break;
-    head.push(r.value);
-    headBytes += r.value.length;
-  }
-  const first = Buffer.concat(head);
-  const rest = async function* (): AsyncGenerator<Uint8Array> {
-    if (first.length > 0) yield first;
-    for (;;) {
-      const r = await it.next();
-      if (r.done === true) return;
-      yield r.value;
-    }
-  };
-  if (first[0] === 0x1f && first[1] === 0x8b) {
-    yield* Readable.from(rest()).pipe(createGunzip()) as AsyncIterable<Buffer>;
-  } else yield* rest();
-}
-
 async function* capped(source: AsyncIterable<Uint8Array>, maxBytes: number, what: string): AsyncGenerator<Uint8Array> {
   let n = 0;
   for await (const c of source) {
@@ -266,7 +240,7 @@ export async function extractIntoContainer(root: string, dirPath: string, source
   if (!st.isDirectory()) throw new InvalidArgument('extraction point is not a directory');
   const dirs: { host: string; mode: number; mtimeMs: number }[] = [];
   let entries = 0;
-  for await (const e of readTarStream(capped(decompressed(source), opts.maxBytes, opts.what), { what: opts.what })) {
+  for await (const e of readTarStream(capped(maybeGunzip(source), opts.maxBytes, opts.what), { what: opts.what })) {
     entries++;
     await extractEntry(root, target.container, e, opts, dirs);
   }
