@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { agentWithBusybox, docker, type AgentWorld } from '../fixtures/agent-process.js';
 import { buildTar } from '../fixtures/tar-builder.js';
-import { runOk } from '../helpers.js';
+import { runCliAsync, runOk } from '../helpers.js';
 
 let world: AgentWorld;
 let image: string;
@@ -355,3 +355,31 @@ function listTar(file: string): Map<string, Buffer> {
   for (const n of names) out.set(n, spawnSync('tar', ['-xOf', file, n], { maxBuffer: 256 * 1024 * 1024 }).stdout);
   return out;
 }
+
+test('the atomic CLI has the same verbs: top, diff, pause/unpause, history, system df, save/load, container prune', async () => {
+  const atomic = async (args: readonly string[]): Promise<string> => {
+    const r = await runCliAsync(['-H', `unix://${world.agent.socket}`, ...args]);
+    assert.equal(r.status, 0, `atomic ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const id = (await atomic(['run', '-d', '--name', 'cli1', image, 'sleep', '1000'])).trim();
+  assert.match(await atomic(['top', 'cli1']), /^UID +PID +PPID +C +STIME +TTY +TIME +CMD\n.* sleep 1000\n$/);
+  assert.match(await atomic(['top', 'cli1', '-o', 'pid,args']), /^PID +COMMAND\n\d+ +sleep 1000\n$/);
+  await atomic(['exec', 'cli1', 'sh', '-c', 'echo x > /tmp/cli']);
+  assert.equal(await atomic(['diff', 'cli1']), 'C /tmp\nA /tmp/cli\n');
+  assert.equal(await atomic(['pause', 'cli1']), 'cli1\n');
+  assert.match(await atomic(['ps', '-f', 'name=^cli1$']), /Up .* \(Paused\)/);
+  assert.equal(await atomic(['unpause', 'cli1']), 'cli1\n');
+  assert.match(await atomic(['history', image]), /^IMAGE +CREATED +CREATED BY +SIZE +COMMENT\n[0-9a-f]{12} /);
+  assert.match(await atomic(['system', 'df']), /^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE\nImages +1 +1 +/);
+  const archive = join(world.work, 'cli-save.tar');
+  await atomic(['save', '-o', archive, image]);
+  assert.deepEqual((JSON.parse(runOk('skopeo', ['inspect', `docker-archive:${archive}`]).stdout) as { Layers: string[] }).Layers.length, 1);
+  await atomic(['rm', '-f', 'cli1']);
+  await atomic(['rmi', image]);
+  assert.equal(await atomic(['load', '-i', archive]), `Loaded image: ${image}\n`);
+  await atomic(['run', '--name', 'cli2', image, 'true']);
+  const pruned = await atomic(['container', 'prune', '-f']);
+  assert.match(pruned, /^Deleted Containers:\n[0-9a-f]{64}\n/);
+  assert.ok(!pruned.includes(id));
+});
