@@ -311,6 +311,16 @@ test('docker save: skopeo reads the archive (docker-archive and oci-archive); rm
   // skopeo rewrote the config on the way (another ID): a second image, which runs as well.
   assert.equal(await ok(['run', '--rm', loadedId, 'echo', 'oci']), 'oci\n');
   await ok(['rmi', loadedId]);
+  // The legacy docker-archive (DIGEST/layer.tar symlinked to the layer file), as skopeo writes it, and gzip-compressed.
+  const legacy = join(world.work, 'legacy.tar');
+  runOk('skopeo', ['copy', `oci:${oci}:x`, `docker-archive:${legacy}:example.com/legacy:v1`]);
+  assert.match(runOk('tar', ['-tvf', legacy]).stdout, /layer\.tar -> \.\.\//);
+  const gz = spawnSync('gzip', ['-c', legacy], { maxBuffer: 64 * 1024 * 1024 }).stdout;
+  const viaGzip = await raw('POST', '/images/load', gz);
+  assert.equal(viaGzip.status, 200, viaGzip.body.toString());
+  assert.match(viaGzip.body.toString(), /"stream":"Loaded image: example.com\/legacy:v1\\n"/);
+  assert.equal(await ok(['run', '--rm', 'example.com/legacy:v1', 'echo', 'legacy']), 'legacy\n');
+  await ok(['rmi', 'example.com/legacy:v1']);
 });
 
 test('docker load refuses path traversal and layers that do not match the config, and keeps nothing of them', async () => {
