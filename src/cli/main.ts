@@ -430,6 +430,12 @@ agentCmd(program, 'events', 'print the agent\'s events as they happen')
   .option('--json', 'print the events as JSON lines')
   .action(containerAction('container-events'));
 
+agentCmd(program, 'cp', 'copy files between a container and here (CONTAINER:PATH; - is a tar on stdin/stdout)')
+  .argument('<src>', 'CONTAINER:PATH, a local path or -')
+  .argument('<dst>', 'CONTAINER:PATH, a local path or -')
+  .option('-a, --archive', 'give copied files the container user\'s uid and gid')
+  .option('-L, --follow-link', 'copy what a symlink source points at')
+  .action(containerAction('container-cp'));
 agentCmd(program, 'pause', 'freeze every process of containers (the cgroup freezer)')
   .argument('<container...>', 'names or IDs')
   .action(containerAction('container-pause', 'pause'));

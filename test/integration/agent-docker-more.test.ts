@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { agentWithBusybox, docker, type AgentWorld } from '../fixtures/agent-process.js';
 import { buildTar } from '../fixtures/tar-builder.js';
-import { runCliAsync, runOk } from '../helpers.js';
+import { CLI, runCliAsync, runOk } from '../helpers.js';
 
 let world: AgentWorld;
 let image: string;
@@ -392,4 +392,41 @@ test('the atomic CLI has the same verbs: top, diff, pause/unpause, history, syst
   const pruned = await atomic(['container', 'prune', '-f']);
   assert.match(pruned, /^Deleted Containers:\n[0-9a-f]{64}\n/);
   assert.ok(!pruned.includes(id));
+});
+
+test('atomic cp follows docker cp\'s destination rules both ways, and - for tar streams', async () => {
+  const atomic = async (args: readonly string[]): Promise<{ stdout: string; stderr: string; status: number }> => runCliAsync(['-H', `unix://${world.agent.socket}`, ...args]);
+  const must = async (args: readonly string[]): Promise<string> => {
+    const r = await atomic(args);
+    assert.equal(r.status, 0, `atomic ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  await must(['run', '-d', '--name', 'acp', image, 'sleep', '1000']);
+  await must(['exec', 'acp', 'sh', '-c', 'mkdir -p /data/s; echo f > /data/s/f; ln -s /data/s/f /data/l']);
+  const out = join(world.work, 'acp-out');
+  mkdirSync(out);
+  await must(['cp', 'acp:/data', out]);
+  assert.equal(readFileSync(join(out, 'data/s/f'), 'utf8'), 'f\n');
+  assert.equal(readlinkSync(join(out, 'data/l')), '/data/s/f');
+  await must(['cp', 'acp:/data', join(out, 'renamed')]);
+  assert.equal(readFileSync(join(out, 'renamed/s/f'), 'utf8'), 'f\n');
+  await must(['cp', '-L', 'acp:/data/l', join(out, 'followed')]);
+  assert.equal(readFileSync(join(out, 'followed'), 'utf8'), 'f\n');
+  const missing = await atomic(['cp', 'acp:/nonexistent', out]);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /Could not find the file \/nonexistent in container acp/);
+  const local = join(world.work, 'acp-up.txt');
+  writeFileSync(local, 'up\n');
+  await must(['cp', local, 'acp:/tmp/']);
+  await must(['cp', local, 'acp:/tmp/other.txt']);
+  const dir = join(world.work, 'acp-dir');
+  mkdirSync(join(dir, 'x'), { recursive: true });
+  writeFileSync(join(dir, 'x', 'z'), 'z\n');
+  await must(['cp', dir, 'acp:/tmp']); // an existing directory receives it under its own name
+  await must(['cp', dir, 'acp:/newdir']); // a new name: the directory becomes it
+  assert.equal(await must(['exec', 'acp', 'cat', '/tmp/acp-up.txt', '/tmp/other.txt', '/tmp/acp-dir/x/z', '/newdir/x/z']), 'up\nup\nz\nz\n');
+  const tarOut = spawnSync(process.execPath, [CLI, '-H', `unix://${world.agent.socket}`, 'cp', 'acp:/tmp/other.txt', '-'], { encoding: 'buffer' });
+  assert.equal(tarOut.status, 0, tarOut.stderr.toString());
+  writeFileSync(join(out, 'stream.tar'), tarOut.stdout);
+  assert.equal(runOk('tar', ['-xOf', join(out, 'stream.tar'), 'other.txt']).stdout, 'up\n');
 });

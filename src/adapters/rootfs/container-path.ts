@@ -139,9 +139,10 @@ export async function statContainerPath(root: string, path: string): Promise<{ s
  * The tar stream of a container path, as GET /containers/{id}/archive sends it: entries named
  * after the requested name (`hostname`, `etc/passwd`), or `./…` for a path ending in '/.'.
  */
-export async function archiveContainerPath(root: string, path: string): Promise<{ stat: ContainerPathStat; tar: AsyncIterable<Buffer> }> {
+export async function archiveContainerPath(root: string, path: string, opts: { rootName?: string } = {}): Promise<{ stat: ContainerPathStat; tar: AsyncIterable<Buffer> }> {
   const { stat, resolved } = await statContainerPath(root, path);
-  const rootName = path.endsWith('/.') ? '.' : stat.name === '/' ? '.' : stat.name;
+  // rootName: the docker CLI's rebase, copying SRC to a DST of another name.
+  const rootName = opts.rootName ?? (path.endsWith('/.') ? '.' : stat.name === '/' ? '.' : stat.name);
   return { stat, tar: tarTree(resolved.host, rootName, resolved.container === '/') };
 }
 
@@ -216,6 +217,8 @@ export interface ExtractOptions {
   /** Bytes of request body accepted. */
   readonly maxBytes: number;
   readonly what: string;
+  /** Rename the archive's top entry (and what is below it) from `from` to `to`: `docker cp c:/a ./b`. */
+  readonly rebase?: { readonly from: string; readonly to: string };
 }
 
 async function* capped(source: AsyncIterable<Uint8Array>, maxBytes: number, what: string): AsyncGenerator<Uint8Array> {
@@ -254,7 +257,12 @@ export async function extractIntoContainer(root: string, dirPath: string, source
 
 async function extractEntry(root: string, base: string, e: TarStreamEntry, opts: ExtractOptions, dirs: { host: string; mode: number; mtimeMs: number }[]): Promise<void> {
   const at = `${opts.what}: byte ${e.headerOffset}`;
-  const rel = archiveMemberPath(e.path, at);
+  const rebased = (name: string): string => {
+    const r = archiveMemberPath(name, at);
+    const b = opts.rebase;
+    return b !== undefined && (r === b.from || r.startsWith(`${b.from}/`)) ? archiveMemberPath(b.to + r.slice(b.from.length), at) : r;
+  };
+  const rel = rebased(e.path);
   if (rel === '') return; // the archive root ("./") is the extraction point itself
   const containerPath = `${base === '/' ? '' : base}/${rel}`;
   const slash = containerPath.lastIndexOf('/');
@@ -310,7 +318,7 @@ async function extractEntry(root: string, base: string, e: TarStreamEntry, opts:
       break;
     case 'hardlink': {
       // The target is a name in the archive, so it must lie below the extraction point.
-      const targetRel = archiveMemberPath(e.linkPath, at);
+      const targetRel = rebased(e.linkPath);
       if (targetRel === '') throw new InvalidArgument(`${at}: hard link ${JSON.stringify(e.path)} points at the extraction point itself`);
       const targetPath = `${base === '/' ? '' : base}/${targetRel}`;
       const cut = targetPath.lastIndexOf('/');
