@@ -1,5 +1,6 @@
 // The container engine of atomicd: Docker's container verbs (create, start, stop, kill, restart,
-// rm, wait, inspect, ps, logs, exec, stats, update, rename) and events, composed from the image
+// rm, wait, inspect, ps, logs, exec, stats, update, rename, pause, unpause, and access to the root
+// filesystem for cp, diff and top) and events, composed from the image
 // store (layers), the bundle layout (overlay rootfs + config.json), the OCI runtime (runc/crun)
 // and one detached monitor per container (json-file log + exit file).
 //
