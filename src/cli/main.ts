@@ -489,6 +489,52 @@ agentCmd(program, 'events', 'print the agent\'s events as they happen')
   .option('--json', 'print the events as JSON lines')
   .action(containerAction('container-events'));
 
+agentCmd(program, 'cp', 'copy files between a container and here (CONTAINER:PATH; - is a tar on stdin/stdout)')
+  .argument('<src>', 'CONTAINER:PATH, a local path or -')
+  .argument('<dst>', 'CONTAINER:PATH, a local path or -')
+  .option('-a, --archive', 'give copied files the container user\'s uid and gid')
+  .option('-L, --follow-link', 'copy what a symlink source points at')
+  .action(containerAction('container-cp'));
+agentCmd(program, 'pause', 'freeze every process of containers (the cgroup freezer)')
+  .argument('<container...>', 'names or IDs')
+  .action(containerAction('container-pause', 'pause'));
+agentCmd(program, 'unpause', 'thaw paused containers')
+  .argument('<container...>', 'names or IDs')
+  .action(containerAction('container-pause', 'unpause'));
+agentCmd(program, 'top', 'show a container\'s processes (the host\'s ps, default -ef)')
+  .argument('<container>', 'name or ID')
+  .argument('[ps-options...]', 'options for ps, e.g. -o pid,args')
+  .allowUnknownOption()
+  .option('--json', 'print the API\'s Titles and Processes as JSON')
+  .action(containerAction('container-top'));
+agentCmd(program, 'diff', 'list the files a container changed (A added, C changed, D deleted)')
+  .argument('<container>', 'name or ID')
+  .option('--json', 'print the API\'s changes as JSON')
+  .action(containerAction('container-diff'));
+const containerGroup = program.command('container').description('container management: prune');
+agentCmd(containerGroup, 'prune', 'remove all stopped containers')
+  .option('-f, --force', 'do not ask for confirmation')
+  .option('--filter <key=value>', 'until=DURATION|TIME, label=K[=V], label!=K[=V] (repeatable)', collect)
+  .option('--json', 'print what was removed as JSON')
+  .action(async (_o, cmd: Command) => (await import('./commands/container-prune.js')).run(withGlobals(cmd)));
+const system = program.command('system').description('the agent as a whole: df');
+agentCmd(system, 'df', 'show disk usage of images, containers and volumes')
+  .option('--json', 'print the API\'s disk usage as JSON')
+  .action(async (_o, cmd: Command) => (await import('./commands/system-df.js')).run(withGlobals(cmd)));
+agentCmd(program, 'history', 'show an image\'s history, newest first')
+  .argument('<image>', 'name or ID')
+  .option('--no-trunc', 'do not truncate IDs and commands')
+  .option('-q, --quiet', 'print only IDs')
+  .option('--json', 'print the API\'s history as JSON')
+  .action(async (image: string, _o, cmd: Command) => (await import('./commands/image-history.js')).run(image, withGlobals(cmd)));
+agentCmd(program, 'save', 'write images to a tar archive (docker save\'s format)')
+  .argument('<image...>', 'names or IDs')
+  .option('-o, --output <file>', 'write to this file instead of standard output')
+  .action(async (images: string[], _o, cmd: Command) => (await import('./commands/image-save.js')).save(images, withGlobals(cmd)));
+agentCmd(program, 'load', 'load images from a tar archive (docker save\'s or an OCI layout)')
+  .option('-i, --input <file>', 'read this file instead of standard input')
+  .option('-q, --quiet', 'print nothing')
+  .action(async (_o, cmd: Command) => (await import('./commands/image-save.js')).load(withGlobals(cmd)));
 /** `run IMAGE sh -c ...`: the words after the image (exec: the container) are the container's. */
 function containerCommandLine(argv: readonly string[]): string[] {
   const at = commandIndex(argv);

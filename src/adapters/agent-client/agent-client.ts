@@ -16,6 +16,8 @@ export interface AgentRequest {
   /** Sent as JSON. */
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /** A raw request body streamed as it is read (a tar for archive and load), instead of `body`. */
+  readonly upload?: NodeJS.ReadableStream;
   readonly signal?: AbortSignal;
 }
 
@@ -196,7 +198,11 @@ export class AgentClient {
     // `atomic run` on the local socket ~10 ms of start-up.
     const httpsRequest: typeof httpsRequestFn | undefined = this.endpoint.kind !== 'unix' && this.endpoint.tls !== undefined ? (await import('node:https')).request : undefined;
     const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-    const headers: Record<string, string | number> = { ...(opts.headers ?? {}), ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': body.length }) };
+    const headers: Record<string, string | number> = {
+      ...(opts.headers ?? {}),
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': body.length }),
+      ...(opts.upload === undefined ? {} : { 'Content-Type': 'application/x-tar' }),
+    };
     const e = this.endpoint;
     const base: RequestOptions = { method, path, headers, ...(signal === undefined ? {} : { signal }) };
     return new Promise((resolve, reject) => {
@@ -214,7 +220,10 @@ export class AgentClient {
           err.message;
         reject(new Unavailable(`cannot connect to the atomic agent at ${where}: ${why}. Is atomicd running?`, { cause: err }));
       });
-      req.end(body);
+      if (opts.upload !== undefined) {
+        opts.upload.on('error', (err) => req.destroy(err));
+        opts.upload.pipe(req);
+      } else req.end(body);
     });
   }
 }

@@ -106,3 +106,26 @@ export function controllerDir(cg: ContainerCgroup, controller: string): string {
   if (d === undefined) throw new NotFound(`the ${controller} cgroup controller is not mounted`, { subject: controller });
   return d;
 }
+
+/**
+ * Every process in the container's cgroup and below (exec'd processes may sit in sub-cgroups),
+ * from cgroup.procs: the pids `docker top` shows. A freezer (v1) or pids cgroup holds them all.
+ */
+export async function readCgroupProcs(cg: ContainerCgroup): Promise<number[]> {
+  const dir = cg.mode === 'v2' ? cg.v2Dir : (['freezer', 'pids', 'memory', 'cpu'].map((c) => cg.v1Dirs.get(c)).find((d) => d !== undefined) ?? [...cg.v1Dirs.values()][0]);
+  if (dir === undefined) throw new NotFound('no cgroup directory for this container');
+  const pids = new Set<number>();
+  const walk = async (d: string): Promise<void> => {
+    let text: string;
+    try {
+      text = await readFile(join(d, 'cgroup.procs'), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw fromSystemError(e, d, 'reading cgroup.procs');
+    }
+    for (const l of text.split('\n')) if (/^\d+$/.test(l)) pids.add(Number(l));
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) if (e.isDirectory()) await walk(join(d, e.name));
+  };
+  await walk(dir);
+  return [...pids].sort((a, b) => a - b);
+}

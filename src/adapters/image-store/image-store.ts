@@ -13,6 +13,7 @@
 // One process owns a store (atomicd). Within it, pulls may run concurrently: downloads and
 // unpacks of the same blob or diff are shared, and images.json changes are serialised.
 import { createReadStream } from 'node:fs';
+import { copyFile, open as openFile } from 'node:fs/promises';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -21,10 +22,10 @@ import {
 } from '../../lib/errors.js';
 import { writeFileAtomically, syncDir } from '../../lib/atomic-file.js';
 import { abortReason } from '../../lib/backoff.js';
-import { digester, parseDigest, shortId } from '../../formats/oci/digest.js';
+import { digestOf, digester, parseDigest, shortId } from '../../formats/oci/digest.js';
 import { configPlatform, parseImageConfig, type ImageConfig } from '../../formats/oci/image-config.js';
 import { parseManifestOrIndex, type Descriptor, type ImageManifest } from '../../formats/oci/manifest.js';
-import { isImageConfig, layerMediaType, manifestKindOf } from '../../formats/oci/media-types.js';
+import { OCI_CONFIG, OCI_LAYER_TAR, OCI_LAYER_TAR_GZIP, OCI_MANIFEST, isImageConfig, layerMediaType, manifestKindOf } from '../../formats/oci/media-types.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformRank, selectPlatform, type Platform } from '../../formats/oci/platform.js';
 import {
   familiarString, formatReference, parseNormalizedReference, repositoryName, withDefaultTag, type ImageReference,
@@ -59,6 +60,26 @@ export interface PullOptions {
   readonly auth?: RegistryCredentials;
   readonly onProgress?: (p: PullProgress) => void;
   readonly signal?: AbortSignal;
+}
+
+/** An image given as local files (docker load): what importImage needs. */
+export interface ImportInput {
+  /** Names the image in messages (`manifest.json entry 0`). */
+  readonly what: string;
+  readonly configBytes: Buffer;
+  /** The layer blobs (tar, or gzip-compressed tar), bottom first; moved into the store when accepted. */
+  readonly layers: readonly { readonly file: string; readonly what: string }[];
+  /** Full names (`docker.io/library/busybox:latest`) the image gets, taken from other images. */
+  readonly repoTags: readonly string[];
+  /** The OCI manifest it came with (an OCI layout), else one is written. */
+  readonly manifest?: { readonly bytes: Buffer; readonly mediaType: string };
+  readonly signal?: AbortSignal;
+}
+
+export interface ImportResult {
+  readonly record: ImageRecord;
+  /** Tags that named another image before (Docker says it renamed that one). */
+  readonly tagsTaken: readonly { readonly tag: string; readonly previousImageId: string }[];
 }
 
 /** A container that uses an image, as the container layer reports it to remove(). */
@@ -267,6 +288,123 @@ export class ImageStore {
       await writeImagesFile(this.imagesPath, [...others, record]);
       return record;
     });
+  }
+
+  /**
+   * Add an image from local files, as `docker load` does: every layer's uncompressed stream must
+   * hash to the config's diff_id (DataLoss otherwise) and is unpacked like a pulled layer (the same
+   * refusals of unsafe entries); only when every layer passed are layers, blobs and the record
+   * stored, so a refused archive leaves nothing behind.
+   */
+  async importImage(input: ImportInput): Promise<ImportResult> {
+    await this.prepare();
+    const signal = input.signal ?? new AbortController().signal;
+    const configDigest = digestOf(input.configBytes);
+    const config = parseImageConfig(input.configBytes, `${input.what}: config`);
+    const diffIds = config.rootfs.diff_ids;
+    if (diffIds.length !== input.layers.length) {
+      throw new InvalidArgument(`${input.what}: ${input.layers.length} layers for the ${diffIds.length} diff_ids of its config`);
+    }
+    for (const d of diffIds) if (parseDigest(d, 'diff_id').algorithm !== 'sha256') throw new Unimplemented(`${input.what}: diff_id ${d} is not sha256`);
+    const temps: { dir: string; diffId: string }[] = [];
+    const layers: ImageLayer[] = [];
+    try {
+      for (const [i, l] of input.layers.entries()) {
+        const diffId = diffIds[i]!;
+        const head = Buffer.alloc(4);
+        const fh = await openFile(l.file, 'r');
+        let sizeBytes: number;
+        try {
+          await fh.read(head, 0, 4, 0);
+          sizeBytes = (await fh.stat()).size;
+        } finally {
+          await fh.close();
+        }
+        if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) throw new Unimplemented(`${l.what}: zstd-compressed layers are not supported yet`);
+        const mediaType = head[0] === 0x1f && head[1] === 0x8b ? OCI_LAYER_TAR_GZIP : OCI_LAYER_TAR;
+        const blobHash = digester('sha256');
+        const desc = { mediaType, digest: '', size: sizeBytes };
+        const sink = new DecompressingSink(l.what);
+        const feeding = (async (): Promise<void> => {
+          try {
+            for await (const chunk of createReadStream(l.file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+              blobHash.update(chunk);
+              await sink.write(chunk);
+            }
+            sink.end();
+          } catch (e) {
+            sink.fail(fromSystemError(e, l.file, `${l.what}: reading the layer`));
+          }
+        })();
+        let contentBytes: number | undefined;
+        if (await exists(this.layerPath(diffId))) {
+          // Unpacked already (another image has it): the content must still be what the config says.
+          const hash = digester('sha256');
+          for await (const chunk of sink.output()) hash.update(chunk);
+          const got = `sha256:${hash.digest('hex')}`;
+          if (got !== diffId) throw new DataLoss(`${l.what}: the uncompressed layer is ${got}, the image config says its diff_id is ${diffId}`);
+          contentBytes = (await this.knownDiffSizes()).get(diffId);
+        } else {
+          const dir = await this.makeUnpackDir(diffId);
+          temps.push({ dir, diffId });
+          // unpackInto says "layer DIGEST"; here the layer is named by its archive member.
+          contentBytes = await this.unpackInto(sink, dir, { ...desc, digest: l.what.replace(/^layer /, '') }, diffId, signal);
+        }
+        await feeding;
+        layers.push({ digest: `sha256:${blobHash.digest('hex')}`, mediaType, sizeBytes, diffId, ...(contentBytes === undefined ? {} : { diffSizeBytes: contentBytes }) });
+      }
+      // Every layer passed: now they become visible.
+      for (const t of temps) await this.commitLayer(t.dir, t.diffId);
+      for (const [i, l] of layers.entries()) {
+        const target = this.blobPath(l.digest);
+        if (await exists(target)) continue;
+        const tmp = join(this.root, 'tmp', `blob-${randomBytes(6).toString('hex')}`);
+        await copyFile(input.layers[i]!.file, tmp);
+        await this.syncDisk();
+        await rename(tmp, target);
+      }
+      await syncDir(join(this.root, 'blobs', 'sha256'));
+      await this.storeSmallBlob(configDigest, input.configBytes);
+      const manifestBytes =
+        input.manifest?.bytes ??
+        Buffer.from(JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          config: { mediaType: OCI_CONFIG, digest: configDigest, size: input.configBytes.length },
+          layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.sizeBytes })),
+        }));
+      const manifestDigest = digestOf(manifestBytes);
+      await this.storeSmallBlob(manifestDigest, manifestBytes);
+      return await this.withLock(async () => {
+        const images = await readImagesFile(this.imagesPath);
+        const tagsTaken: { tag: string; previousImageId: string }[] = [];
+        for (const t of input.repoTags) {
+          const holder = images.find((img) => img.id !== configDigest && img.repoTags.includes(t));
+          if (holder !== undefined) tagsTaken.push({ tag: t, previousImageId: holder.id });
+        }
+        const others = images.filter((img) => img.id !== configDigest).map((img) => ({ ...img, repoTags: img.repoTags.filter((t) => !input.repoTags.includes(t)) }));
+        const previous = images.find((img) => img.id === configDigest);
+        const record: ImageRecord = {
+          id: configDigest,
+          configDigest,
+          manifestDigest,
+          manifestMediaType: input.manifest?.mediaType ?? OCI_MANIFEST,
+          manifestDigests: unique([...(previous?.manifestDigests ?? []), manifestDigest]),
+          diffIds,
+          layers,
+          platform: configPlatform(config),
+          ...(config.created === undefined ? {} : { created: config.created }),
+          repoTags: unique([...(previous?.repoTags ?? []), ...input.repoTags]),
+          repoDigests: [...(previous?.repoDigests ?? [])],
+          pulledAt: new Date().toISOString(),
+          sizeBytes: layers.reduce((n, l) => n + (l.diffSizeBytes ?? 0), 0),
+        };
+        await writeImagesFile(this.imagesPath, [...others, record]);
+        return { record, tagsTaken };
+      });
+    } finally {
+      for (const t of temps) await rm(t.dir, { recursive: true, force: true }).catch(() => undefined);
+    }
   }
 
   async list(): Promise<ImageRecord[]> {

@@ -84,5 +84,9 @@ export interface OciRuntime {
   /** Change cgroup limits of a created or running container (`update --resources FILE`). */
   update(id: string, resources: OciResources, signal?: AbortSignal): Promise<void>;
   exec(id: string, process: OciProcess, opts?: ExecOptions): Promise<ExecResult>;
+  /** Freeze every process of a running container (the cgroup freezer; runc/crun `pause`). */
+  pause(id: string, signal?: AbortSignal): Promise<void>;
+  /** Thaw a paused container (`resume`). */
+  resume(id: string, signal?: AbortSignal): Promise<void>;
   monitorInvocation(): MonitorInvocation;
 }

@@ -257,6 +257,18 @@ class RuntimeCli implements OciRuntime {
     }
   }
 
+  async pause(id: string, signal?: AbortSignal): Promise<void> {
+    this.checkId(id);
+    const out = await this.run(['pause', id], { signal });
+    if (out.code !== 0) await this.failure('pause', id, out, ['running']);
+  }
+
+  async resume(id: string, signal?: AbortSignal): Promise<void> {
+    this.checkId(id);
+    const out = await this.run(['resume', id], { signal });
+    if (out.code !== 0) await this.failure('resume', id, out, ['paused']);
+  }
+
   async exec(id: string, proc: OciProcess, opts: ExecOptions = {}): Promise<ExecResult> {
     this.checkId(id);
     if (!(await this.known(id))) throw new NotFound(`${this.name}: no such container: ${id}`, { subject: id });

@@ -1,5 +1,6 @@
 // The container engine of atomicd: Docker's container verbs (create, start, stop, kill, restart,
-// rm, wait, inspect, ps, logs, exec, stats, update, rename) and events, composed from the image
+// rm, wait, inspect, ps, logs, exec, stats, update, rename, pause, unpause, and access to the root
+// filesystem for cp, diff and top) and events, composed from the image
 // store (layers), the bundle layout (overlay rootfs + config.json), the OCI runtime (runc/crun)
 // and one detached monitor per container (json-file log + exit file).
 //
@@ -21,9 +22,10 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CgroupHierarchy } from '../../adapters/cgroups/cgroup-hierarchy.js';
 import { readCgroupStats } from '../../adapters/cgroups/cgroup-stats.js';
-import { cgroupOfPid, removeCgroupTree } from '../../adapters/cgroups/container-cgroup.js';
+import { cgroupOfPid, readCgroupProcs, removeCgroupTree } from '../../adapters/cgroups/container-cgroup.js';
 import type { ContainerUse, ImageRecord, ImageStore } from '../../adapters/image-store/image-store.js';
-import { prepareBundle, releaseBundle, resolveInRoot } from '../../adapters/oci-runtime/container-bundle.js';
+import { bundleDir, prepareBundle, releaseBundle, resolveInRoot } from '../../adapters/oci-runtime/container-bundle.js';
+import { mountOverlayRootfs, unmountRootfs } from '../../adapters/oci-runtime/rootfs-mount.js';
 import type { HostFacts } from '../../adapters/oci-runtime/host-facts.js';
 import { formatLogEntry, readJsonFileLog, type LogEntry } from '../../adapters/oci-runtime/json-file-log.js';
 import { monitorAlive, monitorFiles, readExitFile, startMonitor, waitForExit, type ContainerExit, type MonitorFiles } from '../../adapters/oci-runtime/monitor.js';
@@ -31,7 +33,7 @@ import type { OciRuntime } from '../../adapters/oci-runtime/oci-runtime.js';
 import { canonicalName, generateName } from '../../core/containers/container-names.js';
 import { resolveContainerSpec, type ContainerConfig, type HostConfig, type ImageConfig } from '../../core/containers/container-spec.js';
 import {
-  createdState, hasProcess, isRunning, toDead, toExited, toRemoving, toRestarting, toRunning, type ExitRecord,
+  createdState, hasProcess, isRunning, toDead, toExited, toPaused, toRemoving, toRestarting, toRunning, toUnpaused, type ExitRecord,
 } from '../../core/containers/container-state.js';
 import { ociExecProcess, type ExecConfig } from '../../core/containers/oci-runtime-spec.js';
 import { checkFilters, matchesPsFilters, type PsFilters } from '../../core/containers/ps-filters.js';
@@ -602,6 +604,22 @@ export class ContainerEngine {
       // Conflict/NotFound: it exited meanwhile; the exit handler records that.
       if (!(e instanceof Conflict || e instanceof NotFound)) throw e;
     }
+    await this.thawAfterSignal(r.id);
+  }
+
+  /**
+   * A frozen process cannot act on a signal: dockerd signals a paused container, then resumes it
+   * (daemon/kill.go), so stop and kill work on paused containers. Under the lock; a container
+   * that is not paused (any more) is left alone.
+   */
+  private async thawAfterSignal(id: string): Promise<void> {
+    await this.locked(id, async () => {
+      const r = this.records.get(id);
+      if (r === undefined || r.state.status !== 'paused') return;
+      // runc kill --all thaws the cgroup itself: a resume that finds it running is fine.
+      await this.o.runtime.resume(id).catch((e: unknown) => this.log.debug({ container: id, err: e }, 'resume after a signal'));
+      await this.put({ ...r, state: toUnpaused(r.state) });
+    });
   }
 
   /** `docker kill [--signal S]` (default SIGKILL). */
@@ -617,6 +635,75 @@ export class ContainerEngine {
       if (e instanceof Conflict || e instanceof NotFound) throw new Conflict(`Cannot kill container: ${ref}: Container ${r.id} is not running`, { subject: ref, cause: e });
       throw e;
     }
+    await this.thawAfterSignal(r.id);
+  }
+
+  // ---- pause, top, the root filesystem ---------------------------------------------------------
+
+  /** `docker pause`: the cgroup freezer stops every process of the container (runtime `pause`). */
+  async pause(ref: string): Promise<void> {
+    this.checkOpen();
+    const { id } = this.find(ref);
+    await this.locked(id, async () => {
+      const r = this.current(id);
+      // dockerd's checks and texts (daemon/pause.go), in its order.
+      if (r.state.status === 'paused') throw new Conflict(`Container ${id} is already paused`, { subject: id });
+      if (r.state.status === 'restarting') throw new Conflict(`Container ${id} is restarting, wait until the container is running`, { subject: id });
+      if (!hasProcess(r.state)) throw new Conflict(`Container ${id} is not running`, { subject: id });
+      await this.o.runtime.pause(id);
+      const next = await this.put({ ...r, state: toPaused(r.state) });
+      this.emitEvent(next, 'pause');
+    });
+  }
+
+  /** `docker unpause`. */
+  async unpause(ref: string): Promise<void> {
+    this.checkOpen();
+    const { id } = this.find(ref);
+    await this.locked(id, async () => {
+      const r = this.current(id);
+      if (r.state.status !== 'paused') throw new Conflict(`Container ${id} is not paused`, { subject: id });
+      await this.o.runtime.resume(id);
+      const next = await this.put({ ...r, state: toUnpaused(r.state) });
+      this.emitEvent(next, 'unpause');
+    });
+  }
+
+  /** The host pids of every process of a running container (its cgroup's), for `docker top`. */
+  async processIds(ref: string): Promise<number[]> {
+    const r = this.find(ref);
+    if (!hasProcess(r.state)) throw new Conflict(`Container ${r.id} is not running`, { subject: r.id });
+    return readCgroupProcs(await cgroupOfPid(this.o.cgroups, r.state.pid));
+  }
+
+  /** Where a container's overlay layers are: its upper dir (its changes) and the image's lower dirs, top first. */
+  async layers(ref: string): Promise<{ record: ContainerRecord; upperDir: string; lowerDirs: string[] }> {
+    const r = this.find(ref);
+    const image = await this.o.imageStore.inspect(r.imageId);
+    return { record: r, upperDir: join(this.dirOf(r.id), 'upper'), lowerDirs: this.o.imageStore.layerDirs(image) };
+  }
+
+  /**
+   * Run `fn` on the container's root filesystem: for a container with a process, its own root
+   * (/proc/PID/root: the volumes and bind mounts it sees included); otherwise the overlay of its
+   * layers, mounted for the call under the container's lock, so that a start waits for it.
+   */
+  async withRootfs<T>(ref: string, fn: (root: string, r: ContainerRecord) => Promise<T>): Promise<T> {
+    const found = this.find(ref);
+    if (hasProcess(found.state)) return fn(`/proc/${found.state.pid}/root`, found);
+    return this.locked(found.id, async () => {
+      const r = this.current(found.id);
+      if (hasProcess(r.state)) return fn(`/proc/${r.state.pid}/root`, r);
+      const { upperDir, lowerDirs } = await this.layers(r.id);
+      const dir = this.dirOf(r.id);
+      const target = join(bundleDir(dir), 'rootfs');
+      await mountOverlayRootfs({ lowerDirs, upperDir, workDir: join(dir, 'work'), target });
+      try {
+        return await fn(target, r);
+      } finally {
+        await unmountRootfs(target).catch((e: unknown) => this.log.warn({ container: r.id, err: e }, 'unmounting the rootfs after a copy failed'));
+      }
+    });
   }
 
   /** `docker restart`: stop (if running) then start. */

@@ -4,6 +4,9 @@
 import type { ServerResponse } from 'node:http';
 import { encodeFrame, MULTIPLEXED_CONTENT_TYPE, RAW_CONTENT_TYPE } from '../../../formats/docker/multiplexed-stream.js';
 import { parsePsFilters } from '../../../core/containers/ps-filters.js';
+import { parsePsOutput, psArgs } from '../../../core/containers/ps-output.js';
+import { runTool } from '../../../adapters/process/run-tool.js';
+import { upperDirChanges } from '../../../adapters/rootfs/upper-changes.js';
 import { InvalidArgument } from '../../../lib/errors.js';
 import type { ContainerEngine, UpdateRequest, WaitCondition } from '../../containers/container-engine.js';
 import { queryBool as flag, readJsonObject } from '../request-input.js';
@@ -178,4 +181,36 @@ export function containerRoutes(router: Router, engine: ContainerEngine): void {
     ctx.res.end();
     return 'handled' as const;
   });
+
+  router.add('POST', '/containers/{id}/pause', async (ctx) => {
+    await engine.pause(ctx.params.id ?? '');
+    return { status: 204, empty: true };
+  });
+
+  router.add('POST', '/containers/{id}/unpause', async (ctx) => {
+    await engine.unpause(ctx.params.id ?? '');
+    return { status: 204, empty: true };
+  });
+
+  // dockerd runs the host's ps and keeps the container's processes (daemon/top_unix.go).
+  router.add('GET', '/containers/{id}/top', async (ctx) => {
+    const args = psArgs(ctx.query.get('ps_args'));
+    const pids = await engine.processIds(ctx.params.id ?? '');
+    const out = await runTool('ps', args, { debianPackage: 'procps' });
+    return { json: parsePsOutput(out.stdout, pids) };
+  });
+
+  router.add('GET', '/containers/{id}/changes', async (ctx) => {
+    const { upperDir, lowerDirs } = await engine.layers(ctx.params.id ?? '');
+    // The files the engine bind-mounts over the image's are its own, not the container's changes
+    // (Docker keeps them in an init layer below the container's).
+    return { json: await upperDirChanges(upperDir, lowerDirs, { ignore: ENGINE_MOUNT_POINTS }) };
+  });
 }
+
+/**
+ * What the runtime creates in the upper dir for the engine's mounts (Docker's init layer holds
+ * the same: daemon/initlayer): /dev, /proc and /sys are mounted over in every container, so
+ * nothing the container writes there reaches the upper dir anyway.
+ */
+const ENGINE_MOUNT_POINTS = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/.dockerenv', '/etc/mtab'];

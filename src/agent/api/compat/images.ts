@@ -3,14 +3,15 @@
 // message per line: moby pkg/jsonmessage), which the docker CLI renders as `docker pull` output.
 import type { ServerResponse } from 'node:http';
 import { Conflict, InvalidArgument, NotFound, Unimplemented } from '../../../lib/errors.js';
-import type { ImageConfig } from '../../../formats/oci/image-config.js';
+import type { ImageConfig, ImageHistory } from '../../../formats/oci/image-config.js';
 import {
   familiarString, formatReference, isValidTag, parseNormalizedReference, withDefaultTag, type ImageReference,
 } from '../../../formats/oci/reference.js';
 import type { ContainerUse, ImageRecord, ImageStore, PullProgress } from '../../../adapters/image-store/image-store.js';
+import { loadImages, saveImages, type SaveRequest } from '../../../adapters/image-store/image-archive.js';
 import type { RegistryCredentials } from '../../../adapters/registry/registry-client.js';
 import { httpErrorFor } from '../http-errors.js';
-import type { Router } from '../router.js';
+import type { RequestContext, Router } from '../router.js';
 import { booleanFilter, labelsMatch, parseFilters } from './filters.js';
 import { queryBool } from '../request-input.js';
 import { humanSize } from '../../../lib/human-units.js';
@@ -57,18 +58,7 @@ export function imageRoutes(router: Router, images: ImageStore, opts: ImageRoute
       if (since !== undefined && created <= since) continue;
       const imageLabels = (await images.config(img)).config?.Labels;
       if (!labelsMatch(imageLabels ?? {}, labels)) continue;
-      out.push({
-        Containers: -1,
-        Created: created,
-        Id: img.id,
-        Labels: imageLabels ?? null,
-        ParentId: '',
-        RepoDigests: img.repoDigests.map(familiar),
-        RepoTags: repoTags,
-        SharedSize: -1,
-        Size: img.sizeBytes,
-        VirtualSize: img.sizeBytes,
-      });
+      out.push({ ...imageSummaryJson(img, imageLabels), RepoTags: repoTags });
     }
     // Newest first, as `docker images` shows them.
     out.sort((a, b) => (b.Created as number) - (a.Created as number));
@@ -92,6 +82,65 @@ export function imageRoutes(router: Router, images: ImageStore, opts: ImageRoute
       if (r.deleted.length > 0) reclaimed += img.sizeBytes;
     }
     return { json: { ImagesDeleted: deletedItems.length === 0 ? null : deletedItems, SpaceReclaimed: reclaimed } };
+  });
+  // `docker save`: one or more images as a docker-archive / OCI layout tarball.
+  const save = async (ctx: RequestContext, names: readonly string[]): Promise<'handled'> => {
+    if (names.length === 0) throw new InvalidArgument('names: at least one image to save is required', { subject: 'names' });
+    const requests: SaveRequest[] = [];
+    for (const n of names) {
+      const image = await lookup(images, n);
+      // Asked by a name, the archive carries that name; by ID, none (as docker save does).
+      const byName = !(image.id === n || image.id === `sha256:${n}` || (/^[a-f0-9]{1,64}$/.test(n) && image.id.startsWith(`sha256:${n}`)));
+      requests.push({ image, ...(byName ? { name: formatReference(withDefaultTag(parseNormalizedReference(n))) } : {}) });
+    }
+    const tar = saveImages(images, requests);
+    // The first chunk before the headers: a missing blob is still a plain HTTP error.
+    const first = await tar.next();
+    ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    try {
+      if (first.done !== true) ctx.res.write(first.value);
+      for await (const chunk of tar) {
+        if (ctx.res.destroyed) break;
+        if (!ctx.res.write(chunk)) await new Promise((r) => ctx.res.once('drain', r));
+      }
+      ctx.res.end();
+    } catch (e) {
+      ctx.res.destroy(e instanceof Error ? e : undefined);
+    }
+    return 'handled';
+  };
+  router.add('GET', '/images/get', (ctx) => save(ctx, ctx.query.getAll('names')));
+  router.add('GET', '/images/{name*}/get', (ctx) => save(ctx, [ctx.params.name!]));
+
+  // `docker load`: Docker's JSON message stream ({"stream": "Loaded image: NAME\n"}), or with
+  // quiet the same lines the CLI then prints as they are.
+  router.add('POST', '/images/load', async (ctx) => {
+    const loaded = await loadImages(images, ctx.req);
+    const lines: string[] = [];
+    for (const l of loaded) {
+      for (const r of l.renamed) lines.push(`The image ${familiar(r.tag)} already exists, renaming the old one with ID ${r.previousImageId} to empty string`);
+      if (l.tags.length === 0) lines.push(`Loaded image ID: ${l.id}`);
+      for (const t of l.tags) lines.push(`Loaded image: ${t}`);
+    }
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    ctx.res.end(lines.map((line) => JSON.stringify({ stream: `${line}\n` }) + '\n').join(''));
+    return 'handled' as const;
+  });
+
+  // `docker history`: the config's history, newest first; entries that made a layer carry its size.
+  router.add('GET', '/images/{name*}/history', async (ctx) => {
+    const img = await lookup(images, ctx.params.name!);
+    const config = await images.config(img);
+    const history: readonly ImageHistory[] = config.history ?? img.diffIds.map(() => ({}));
+    let layer = 0;
+    const items = history.map((h) => {
+      const size = h.empty_layer === true ? 0 : (img.layers[layer++]?.diffSizeBytes ?? 0);
+      const t = h.created === undefined ? NaN : Date.parse(h.created);
+      return { Id: '<missing>', Created: Number.isNaN(t) ? 0 : Math.floor(t / 1000), CreatedBy: h.created_by ?? '', Tags: null as string[] | null, Size: size, Comment: h.comment ?? '' };
+    });
+    items.reverse();
+    if (items[0] !== undefined) items[0] = { ...items[0], Id: img.id, Tags: img.repoTags.length === 0 ? null : img.repoTags.map(familiar) };
+    return { json: items };
   });
   router.add('GET', '/images/{name*}/json', async (ctx) => {
     const img = await lookup(images, ctx.params.name!);
@@ -211,8 +260,24 @@ export function progressBar(current: number, total: number): string {
   return `[${bar}] ${humanSize(current, 4)}/${humanSize(total, 4)}`;
 }
 
+/** Docker's ImageSummary; Containers and SharedSize are -1 unless counted (system df counts them). */
+export function imageSummaryJson(img: ImageRecord, labels: Readonly<Record<string, string>> | undefined, counted?: { containers: number; sharedSizeBytes: number }): Record<string, unknown> {
+  return {
+    Containers: counted?.containers ?? -1,
+    Created: createdSeconds(img),
+    Id: img.id,
+    Labels: labels ?? null,
+    ParentId: '',
+    RepoDigests: img.repoDigests.map(familiar),
+    RepoTags: img.repoTags.map(familiar),
+    SharedSize: counted?.sharedSizeBytes ?? -1,
+    Size: img.sizeBytes,
+    VirtualSize: img.sizeBytes,
+  };
+}
+
 /** Find an image; the 404 says Docker's "No such image: NAME" and nothing else. */
-async function lookup(images: ImageStore, name: string): Promise<ImageRecord> {
+export async function lookup(images: ImageStore, name: string): Promise<ImageRecord> {
   try {
     return await images.inspect(name);
   } catch (e) {
