@@ -29,7 +29,7 @@ export function httpErrorFor(e: unknown): HttpError {
   if (e instanceof AtomicError) {
     const subject = e.subject === undefined ? '' : `${e.subject}: `;
     // Docker's messages name their subject inside the text ("No such container: x"); ours carry it apart.
-    return { status: STATUS[e.code], body: { message: e.message.startsWith(e.subject ?? '\0') ? e.message : `${subject}${e.message}` } };
+    return { status: STATUS[e.code], body: { message: e.subject === undefined || e.message.includes(e.subject) ? e.message : `${subject}${e.message}` } };
   }
   return { status: 500, body: { message: `internal error: ${e instanceof Error ? e.message : String(e)}` } };
 }

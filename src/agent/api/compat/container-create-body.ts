@@ -7,8 +7,12 @@ import type { ContainerConfig, HostConfig } from '../../../core/containers/conta
 
 /** Config fields the engine applies. */
 const CONFIG_KEYS = new Set(['Hostname', 'Domainname', 'User', 'Tty', 'Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'Labels', 'ExposedPorts', 'StopSignal', 'Image']);
-/** Config fields that only steer the client or the image build: never an error. */
-const CONFIG_IGNORED = new Set(['AttachStdin', 'AttachStdout', 'AttachStderr', 'StdinOnce', 'ArgsEscaped', 'OnBuild', 'Shell']);
+/**
+ * Config fields that only steer the client or the image build: never an error. dockerode sends its
+ * whole createContainer options as the body, so the query's `name` (and `platform`, `authconfig`)
+ * arrive there too; dockerd's JSON decoding ignores them, and so do we.
+ */
+const CONFIG_IGNORED = new Set(['AttachStdin', 'AttachStdout', 'AttachStderr', 'StdinOnce', 'ArgsEscaped', 'OnBuild', 'Shell', 'name', 'platform', 'authconfig']);
 
 /** HostConfig fields the engine applies. */
 const HOST_CONFIG_KEYS = new Set([

@@ -19,6 +19,9 @@ test('errors become Docker-shaped answers by class', () => {
   assert.deepEqual(httpErrorFor(new NotFound('No such container: web')), { status: 404, body: { message: 'No such container: web' } });
   assert.equal(httpErrorFor(new Conflict('in use')).status, 409);
   assert.equal(httpErrorFor(new InvalidArgument('bad', { subject: 'x' })).body.message, 'x: bad');
+  // A message that names its subject anywhere (Docker's "No such container: x") is not prefixed again.
+  assert.deepEqual(httpErrorFor(new NotFound('No such container: web', { subject: 'web' })).body, { message: 'No such container: web' });
+  assert.equal(httpErrorFor(new NotFound('network nosuch not found', { subject: 'nosuch' })).body.message, 'network nosuch not found');
   assert.equal(httpErrorFor(new Error('boom')).status, 500);
 });
 
