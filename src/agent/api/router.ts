@@ -3,6 +3,7 @@
 // over the response themselves (streams, hijacked connections).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { InvalidArgument } from '../../lib/errors.js';
 
 export interface RequestContext {
   readonly req: IncomingMessage;
@@ -57,9 +58,18 @@ export class Router {
       pathMatched = true;
       if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
       const params: Record<string, string> = {};
-      r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] ?? '')));
+      r.names.forEach((n, i) => (params[n] = decodePathSegment(m[i + 1] ?? '')));
       return { handler: r.handler, params };
     }
     return { status: pathMatched ? 405 : 404 };
+  }
+}
+
+/** A path parameter's percent-decoding; a malformed escape (`%zz`, `%ff` alone) is the client's error. */
+function decodePathSegment(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch (e) {
+    throw new InvalidArgument(`the path has a malformed percent-encoding: ${JSON.stringify(text.slice(0, 80))}`, { cause: e });
   }
 }

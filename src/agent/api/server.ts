@@ -3,7 +3,7 @@
 // logged at every start. Every answer carries the headers the docker CLI reads (Api-Version,
 // OSType, Server, Docker-Experimental).
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
-import { createServer as createHttpServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpServer, ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
@@ -34,9 +34,11 @@ export async function startApiServer(router: Router, listen: Listen, log: Logger
   let server: Server;
   if (listen.kind === 'tls') {
     // Mutual TLS: a client without a certificate signed by `ca` is refused at the handshake.
-    server = createHttpsServer({ cert: listen.cert, key: listen.key, ca: listen.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, handle);
+    server = createHttpsServer({ requireHostHeader: false, cert: listen.cert, key: listen.key, ca: listen.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, handle);
   } else {
-    server = createHttpServer(handle);
+    // No Host header is no reason to refuse a request on a local socket (Node 20 answers a bare
+    // 400 for it by default; the docker CLI always sends one anyway).
+    server = createHttpServer({ requireHostHeader: false }, handle);
   }
   // Attach and exec upgrade the connection (docker's hijack): the request arrives here instead of
   // as a 'request'. A ServerResponse on the same socket answers errors the usual way; a handler
@@ -56,6 +58,23 @@ export async function startApiServer(router: Router, listen: Listen, log: Logger
     };
     socket.on('error', () => undefined);
     void dispatch(router, req, res, log, hijack);
+  });
+  // What Node's HTTP parser refuses before any handler runs (bad framing, a bad Content-Length,
+  // headers over the limit): Docker's JSON error body rather than Node's bare status line, so a
+  // client shows a message; then the connection is closed, as its framing cannot be trusted.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ message: status === 431 ? 'the request headers are too large' : `malformed HTTP request: ${err.code ?? err.message}` }) + '\n';
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nApi-Version: ${API_VERSION}\r\nServer: ${SERVER_NAME}\r\n\r\n${body}`);
+  });
+  // `Expect:` other than 100-continue: 417, as Go's net/http answers, in Docker's JSON.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('Api-Version', API_VERSION);
+    send(res, 417, { message: `Expect: ${String(req.headers.expect ?? '')} is not supported` }, req.method === 'HEAD');
   });
   // Attach and exec hijack the connection; no idle timeouts on them.
   server.keepAliveTimeout = 5000;
@@ -99,7 +118,14 @@ async function dispatch(router: Router, req: IncomingMessage, res: ServerRespons
   res.setHeader('Docker-Experimental', 'false');
   res.setHeader('OSType', 'linux');
   res.setHeader('Server', SERVER_NAME);
-  const url = new URL(req.url ?? '/', 'http://atomicd');
+  let url: URL;
+  try {
+    url = requestUrl(req.url ?? '/');
+  } catch (e) {
+    const { status, body } = httpErrorFor(e);
+    send(res, status, body, req.method === 'HEAD');
+    return;
+  }
   const { path, version } = splitVersion(url.pathname);
   try {
     if (version !== undefined) {
@@ -123,6 +149,19 @@ async function dispatch(router: Router, req: IncomingMessage, res: ServerRespons
     if (status >= 500) log.error({ err: e, method: req.method, path }, 'API request failed');
     if (!res.headersSent) send(res, status, body, req.method === 'HEAD');
     else res.destroy();
+  }
+}
+
+/**
+ * The request target as a URL. Origin-form (`/containers/json`) is taken as a path even when it
+ * starts with `//` (which `new URL(target, base)` would read as a host, and throw on); absolute-form
+ * (`http://host/path`, what proxies send) is parsed as it is. Anything else is the client's error.
+ */
+export function requestUrl(target: string): URL {
+  try {
+    return target.startsWith('/') ? new URL(`http://atomicd${target}`) : new URL(target);
+  } catch (e) {
+    throw new InvalidArgument(`malformed request target: ${JSON.stringify(target.slice(0, 80))}`, { cause: e });
   }
 }
 

@@ -7,8 +7,12 @@ import type { ContainerConfig, HostConfig } from '../../../core/containers/conta
 
 /** Config fields the engine applies. */
 const CONFIG_KEYS = new Set(['Hostname', 'Domainname', 'User', 'Tty', 'Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'Labels', 'ExposedPorts', 'StopSignal', 'Image']);
-/** Config fields that only steer the client or the image build: never an error. */
-const CONFIG_IGNORED = new Set(['AttachStdin', 'AttachStdout', 'AttachStderr', 'StdinOnce', 'ArgsEscaped', 'OnBuild', 'Shell']);
+/**
+ * Config fields that only steer the client or the image build: never an error. dockerode sends its
+ * whole createContainer options as the body, so the query's `name` (and `platform`, `authconfig`)
+ * arrive there too; dockerd's JSON decoding ignores them, and so do we.
+ */
+const CONFIG_IGNORED = new Set(['AttachStdin', 'AttachStdout', 'AttachStderr', 'StdinOnce', 'ArgsEscaped', 'OnBuild', 'Shell', 'name', 'platform', 'authconfig']);
 
 /** HostConfig fields the engine applies. */
 const HOST_CONFIG_KEYS = new Set([
@@ -28,6 +32,12 @@ export function isZeroValue(v: unknown): boolean {
   return false;
 }
 
+/** A value as an error message quotes it: JSON, cut short (a client may send megabytes). */
+function shown(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 200 ? `${text.slice(0, 200)}... (${text.length} characters)` : text;
+}
+
 function objectField(body: Record<string, unknown>, key: string): Record<string, unknown> {
   const v = body[key];
   if (v === undefined || v === null) return {};
@@ -35,21 +45,28 @@ function objectField(body: Record<string, unknown>, key: string): Record<string,
   return v as Record<string, unknown>;
 }
 
-function refuseUnknown(obj: Record<string, unknown>, prefix: string, known: ReadonlySet<string>, ignored: ReadonlySet<string>): void {
+export function refuseUnknown(obj: Record<string, unknown>, prefix: string, known: ReadonlySet<string>, ignored: ReadonlySet<string>): void {
   for (const [k, v] of Object.entries(obj)) {
     if (known.has(k) || ignored.has(k) || isZeroValue(v)) continue;
-    throw new Unimplemented(`${prefix}${k} is not supported by atomicd (got ${JSON.stringify(v)})`, { subject: `${prefix}${k}` });
+    throw new Unimplemented(`${prefix}${k} is not supported by atomicd (got ${shown(v)})`, { subject: `${prefix}${k}` });
   }
 }
 
-/** Checked types for the fields the engine reads, so that a wrong type is a 400 naming the field. */
-function checkTypes(obj: Record<string, unknown>, prefix: string, types: Readonly<Record<string, 'string' | 'boolean' | 'number' | 'string[]' | 'object'>>): void {
+/**
+ * Checked types for the fields the engine reads, so that a wrong type is a 400 naming the field.
+ * Docker's numbers here are all Go int64s: a fraction, or 1e400 (Infinity once parsed), is refused
+ * as dockerd's decoder refuses it.
+ */
+export function checkTypes(obj: Record<string, unknown>, prefix: string, types: Readonly<Record<string, 'string' | 'boolean' | 'number' | 'string[]' | 'object'>>): void {
   for (const [k, t] of Object.entries(types)) {
     const v = obj[k];
     if (v === undefined || v === null) continue;
     const ok =
-      t === 'string[]' ? Array.isArray(v) && v.every((x) => typeof x === 'string') : t === 'object' ? typeof v === 'object' && !Array.isArray(v) : typeof v === t;
-    if (!ok) throw new InvalidArgument(`${prefix}${k}: expected ${t === 'string[]' ? 'a list of strings' : `a ${t}`}, got ${JSON.stringify(v)}`, { subject: `${prefix}${k}` });
+      t === 'string[]' ? Array.isArray(v) && v.every((x) => typeof x === 'string')
+        : t === 'object' ? typeof v === 'object' && !Array.isArray(v)
+        : t === 'number' ? typeof v === 'number' && Number.isSafeInteger(v)
+        : typeof v === t;
+    if (!ok) throw new InvalidArgument(`${prefix}${k}: expected ${t === 'string[]' ? 'a list of strings' : t === 'number' ? 'a number (an integer)' : `a ${t}`}, got ${shown(v)}`, { subject: `${prefix}${k}` });
   }
 }
 

@@ -11,7 +11,7 @@ import { InvalidArgument } from '../../../lib/errors.js';
 import type { ContainerEngine, UpdateRequest, WaitCondition } from '../../containers/container-engine.js';
 import { queryBool as flag, readJsonObject } from '../request-input.js';
 import type { RequestContext, Router } from '../router.js';
-import { parseCreateBody } from './container-create-body.js';
+import { checkTypes, parseCreateBody, refuseUnknown } from './container-create-body.js';
 
 
 /** `?t=` of stop/restart: seconds, -1 = wait forever; absent = the container's default. */
@@ -47,6 +47,26 @@ export function streamHeaders(res: ServerResponse, tty: boolean): void {
   res.flushHeaders();
 }
 
+/** UpdateConfig fields the engine applies; the docker CLI sends the rest of Resources with zero values. */
+const UPDATE_TYPES = {
+  Memory: 'number', MemorySwap: 'number', MemoryReservation: 'number', CpuShares: 'number', NanoCpus: 'number', CpuPeriod: 'number', CpuQuota: 'number',
+  CpusetCpus: 'string', CpusetMems: 'string', BlkioWeight: 'number', PidsLimit: 'number', RestartPolicy: 'object',
+} as const;
+
+/** POST /containers/{id}/update: types checked field by field (a 400 naming it), unknown non-zero fields refused. */
+export function parseUpdateBody(body: Record<string, unknown>): UpdateRequest {
+  refuseUnknown(body, '', new Set(Object.keys(UPDATE_TYPES)), new Set());
+  checkTypes(body, '', UPDATE_TYPES);
+  const policy = body.RestartPolicy as Record<string, unknown> | null | undefined;
+  if (policy !== undefined && policy !== null) {
+    refuseUnknown(policy, 'RestartPolicy.', new Set(['Name', 'MaximumRetryCount']), new Set());
+    checkTypes(policy, 'RestartPolicy.', { Name: 'string', MaximumRetryCount: 'number' });
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(UPDATE_TYPES)) if (body[k] !== undefined && body[k] !== null) out[k] = body[k];
+  return out as UpdateRequest;
+}
+
 export function containerRoutes(router: Router, engine: ContainerEngine): void {
   router.add('POST', '/containers/create', async (ctx) => {
     const body = await readJsonObject(ctx.req, 'container create');
@@ -57,7 +77,9 @@ export function containerRoutes(router: Router, engine: ContainerEngine): void {
   });
 
   router.add('GET', '/containers/json', async (ctx) => {
-    const limit = Number(ctx.query.get('limit') ?? '0');
+    const limitText = ctx.query.get('limit') ?? '';
+    const limit = limitText === '' ? 0 : Number(limitText);
+    if (!Number.isInteger(limit)) throw new InvalidArgument(`limit: ${JSON.stringify(limitText.slice(0, 80))} is not a number of containers`, { subject: 'limit' });
     const list = await engine.list({ all: flag(ctx.query, 'all'), filters: parsePsFilters(ctx.query.get('filters') ?? undefined), ...(limit > 0 ? { limit } : {}) });
     return { json: list };
   });
@@ -122,7 +144,7 @@ export function containerRoutes(router: Router, engine: ContainerEngine): void {
 
   router.add('POST', '/containers/{id}/update', async (ctx) => {
     const body = await readJsonObject(ctx.req, 'container update');
-    return { json: await engine.update(ctx.params.id ?? '', body as UpdateRequest) };
+    return { json: await engine.update(ctx.params.id ?? '', parseUpdateBody(body)) };
   });
 
   router.add('GET', '/containers/{id}/logs', async (ctx) => {
@@ -172,11 +194,17 @@ export function containerRoutes(router: Router, engine: ContainerEngine): void {
       return { json: stats };
     }
     const signal = disconnectSignal(ctx);
+    // The first sample before the headers: a failure is then a plain HTTP error, not a cut stream.
+    let s = await engine.stats(id);
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
-    while (!signal.aborted) {
-      const s = await engine.stats(id);
-      ctx.res.write(JSON.stringify(s) + '\n');
-      await new Promise((r) => setTimeout(r, 1000));
+    try {
+      while (!signal.aborted) {
+        ctx.res.write(JSON.stringify(s) + '\n');
+        await new Promise((r) => setTimeout(r, 1000));
+        if (!signal.aborted) s = await engine.stats(id);
+      }
+    } catch {
+      // The stream has started (the container went away meanwhile): end it.
     }
     ctx.res.end();
     return 'handled' as const;

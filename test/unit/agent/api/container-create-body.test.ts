@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isZeroValue, parseCreateBody } from '../../../../src/agent/api/compat/container-create-body.js';
-import { timestampNs } from '../../../../src/agent/api/compat/containers.js';
+import { parseUpdateBody, timestampNs } from '../../../../src/agent/api/compat/containers.js';
 import { InvalidArgument, Unimplemented } from '../../../../src/lib/errors.js';
 
 /** What docker CLI 24 sends for `docker run -d --name web -p 8080:80 --restart unless-stopped -m 64m --label a=b busybox httpd -f`. */
@@ -74,4 +74,13 @@ test('NetworkingConfig: --ip and --network-alias of the container\'s network are
   assert.throws(() => parseCreateBody(body({ IPAMConfig: { IPv6Address: 'fd00::9' } })), (e: unknown) => e instanceof Unimplemented && e.subject === 'NetworkingConfig.EndpointsConfig.appnet.IPAMConfig.IPv6Address');
   assert.throws(() => parseCreateBody(body({ Links: ['other'] })), (e: unknown) => e instanceof Unimplemented && e.subject === 'NetworkingConfig.EndpointsConfig.appnet.Links');
   assert.throws(() => parseCreateBody(body({ Aliases: 'db' })), (e: unknown) => e instanceof InvalidArgument && e.subject === 'NetworkingConfig.EndpointsConfig.appnet.Aliases');
+});
+
+test('update bodies: types checked (integers only), unknown fields with values refused, zero values accepted', () => {
+  assert.deepEqual(parseUpdateBody({ Memory: 1 << 26, CpusetCpus: '0', RestartPolicy: { Name: 'always', MaximumRetryCount: 0 }, KernelMemory: 0, Devices: null }), { Memory: 1 << 26, CpusetCpus: '0', RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } });
+  for (const bad of [{ Memory: '64m' }, { Memory: 0.5 }, { Memory: Infinity }, { CpusetCpus: 1 }, { RestartPolicy: [] }, { RestartPolicy: { Name: 5 } }, { RestartPolicy: { Name: [['x']] } }]) {
+    assert.throws(() => parseUpdateBody(bad), InvalidArgument, JSON.stringify(bad));
+  }
+  assert.throws(() => parseUpdateBody({ KernelMemory: 1 }), Unimplemented);
+  assert.throws(() => parseCreateBody({ Image: 'busybox', HostConfig: { Memory: 1.5 } }), (e: unknown) => e instanceof InvalidArgument && /^HostConfig\.Memory: expected a number \(an integer\), got 1\.5$/.test(e.message));
 });
