@@ -119,6 +119,8 @@ export async function composeTree(opts: ComposeTreeOptions): Promise<ComposeTree
     // First boot: systemd makes the machine ID (an empty file, not a missing one, keeps /etc
     // writable-or-not questions out: systemd mounts the new ID over it and commits it), the
     // hostname comes from provisioning or DHCP, SSH host keys from atomic-ssh-keygen.service.
+    // The console login banner names the image (agetty expands \\S{PRETTY_NAME} from os-release), not Debian.
+    await writeTreeFile(work, 'etc/issue', '\\S{PRETTY_NAME} \\n \\l\n\n', 0o644);
     await writeTreeFile(work, 'etc/machine-id', '', 0o444);
     await rm(join(work, 'etc', 'hostname'), { force: true });
     await replaceWithSymlink(work, 'etc/resolv.conf', '../run/systemd/resolve/stub-resolv.conf');
@@ -216,6 +218,10 @@ async function moveKernel(work: string): Promise<string> {
   }
   await rm(join(work, 'boot'), { recursive: true, force: true });
   await mkdir(join(work, 'boot'), { mode: 0o755 });
+  // The kernel package's convenience links at / point into the /boot just emptied.
+  for (const link of ['vmlinuz', 'vmlinuz.old', 'initrd.img', 'initrd.img.old']) {
+    if ((await lstat(join(work, link)).catch(() => undefined))?.isSymbolicLink() === true) await rm(join(work, link));
+  }
   return kver;
 }
 
