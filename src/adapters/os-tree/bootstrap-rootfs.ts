@@ -2,7 +2,7 @@
 // kept as a tarball in a cache keyed by everything that decides its content (suite, mirror,
 // architecture, packages, our mmdebstrap options). The same inputs reuse the tarball without
 // touching the network; a changed package list downloads only the .debs not yet in the apt
-// archive cache (cacheDir/apt-archives, bind-mounted as the chroot's /var/cache/apt/archives).
+// archive cache (cacheDir/apt-archives, copied into the chroot's /var/cache/apt/archives and back).
 //
 // Cache layout:   CACHE/apt-archives/*.deb       every .deb any build downloaded
 //                 CACHE/rootfs/KEY.tar           the root file system
@@ -41,7 +41,7 @@ export interface BootstrapResult {
 }
 
 /** Bump when the mmdebstrap invocation changes what ends up in the tarball. */
-const RECIPE_REVISION = 3;
+const RECIPE_REVISION = 4;
 
 const DEBIAN_ARCH: Readonly<Record<BuildArch, string>> = { x86_64: 'amd64', aarch64: 'arm64' };
 
@@ -82,6 +82,8 @@ export async function bootstrapRootfs(opts: BootstrapOptions): Promise<Bootstrap
   opts.packages.forEach((p, i) => {
     if (typeof p !== 'string' || !PACKAGE_NAME.test(p)) throw new InvalidArgument(`packages[${i}]: ${JSON.stringify(p)} is not a Debian package name`);
   });
+  // mmdebstrap's sync-in/sync-out hooks split their arguments at whitespace.
+  if (/\s/.test(resolve(opts.cacheDir))) throw new InvalidArgument(`cacheDir: ${JSON.stringify(opts.cacheDir)} must not contain whitespace`);
   const { key, packages } = bootstrapKey(opts);
   const cacheDir = resolve(opts.cacheDir);
   const rootfsDir = join(cacheDir, 'rootfs');
@@ -104,12 +106,6 @@ export async function bootstrapRootfs(opts: BootstrapOptions): Promise<Bootstrap
   const tmpTar = join(rootfsDir, `.${key}.${process.pid}.tmp.tar`);
   const tmpList = join(rootfsDir, `.${key}.${process.pid}.tmp.packages`);
   const args = [
-    // A private mount namespace: the bind mount of the archive cache goes away with the process
-    // whatever happens to it, and never leaks into the host's mount table.
-    '--mount',
-    '--propagation',
-    'private',
-    'mmdebstrap',
     '--mode=root',
     '--variant=apt',
     `--architectures=${DEBIAN_ARCH[opts.arch]}`,
@@ -126,16 +122,20 @@ export async function bootstrapRootfs(opts: BootstrapOptions): Promise<Bootstrap
     // 16 MB initrd nobody boots, for a minute under emulation: update-initramfs is diverted to a
     // no-op before the kernel is installed. The image carries our own initramfs (compose-tree.ts).
     `--essential-hook=chroot "$1" dpkg-divert --quiet --local --rename --divert /usr/sbin/update-initramfs.distrib --add /usr/sbin/update-initramfs && printf '#!/bin/sh\\n# atomic: images carry their own initramfs\\nexit 0\\n' > "$1/usr/sbin/update-initramfs" && chmod 755 "$1/usr/sbin/update-initramfs"`,
-    `--setup-hook=mkdir -p "$1/var/cache/apt/archives" && mount --bind ${shellQuote(archives)} "$1/var/cache/apt/archives"`,
+    // The .deb cache is copied in and out (mmdebstrap's sync-in/sync-out), never bind-mounted:
+    // when a build fails, mmdebstrap removes its temp root with rm -rf, which would empty a
+    // cache mounted inside it (seen here: two concurrent builds, one failed, the cache was gone).
+    '--setup-hook=mkdir -p "$1/var/cache/apt/archives"',
+    `--setup-hook=sync-in ${archives} /var/cache/apt/archives`,
     `--customize-hook=chroot "$1" dpkg-query -W -f='\${Package}\\t\${Version}\\n' > ${shellQuote(tmpList)}`,
-    // Unmounted before mmdebstrap's cleanup, which would empty the chroot's apt cache.
-    '--customize-hook=umount "$1/var/cache/apt/archives"',
+    // Before mmdebstrap's cleanup, which empties the chroot's apt cache.
+    `--customize-hook=sync-out /var/cache/apt/archives ${archives}`,
     opts.suite,
     tmpTar,
     opts.mirror,
   ];
   try {
-    await runLogged('unshare', args, { signal: opts.signal, onLine: opts.onProgress, debianPackage: 'mmdebstrap', doing: `mmdebstrap ${opts.suite} (${opts.arch})`, subject: opts.mirror });
+    await runLogged('mmdebstrap', args, { signal: opts.signal, onLine: opts.onProgress, debianPackage: 'mmdebstrap', doing: `mmdebstrap ${opts.suite} (${opts.arch})`, subject: opts.mirror });
     const installed = parsePackageList(await readFile(tmpList, 'utf8'));
     await rename(tmpTar, tarball);
     await writeFile(`${manifest}.tmp`, JSON.stringify({ key, suite: opts.suite, mirror: opts.mirror, arch: opts.arch, requested: packages, packages: installed, createdAt: new Date().toISOString() }, null, 2) + '\n');
