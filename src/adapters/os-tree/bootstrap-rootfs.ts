@@ -103,9 +103,18 @@ export async function bootstrapRootfs(opts: BootstrapOptions): Promise<Bootstrap
   } catch (e) {
     throw fromSystemError(e, cacheDir, 'creating the build cache');
   }
+  // mmdebstrap's own temp root goes here (TMPDIR), so a cancelled or killed build's leftovers
+  // are ours to remove, not strays in /tmp.
+  const tmpRoot = join(rootfsDir, `.${key}.${process.pid}.tmp.d`);
   const tmpTar = join(rootfsDir, `.${key}.${process.pid}.tmp.tar`);
   const tmpList = join(rootfsDir, `.${key}.${process.pid}.tmp.packages`);
   const args = [
+    // A private mount namespace: the proc/sys/dev mounts mmdebstrap makes in its temp root go
+    // away with the namespace even when it is killed (cancelled builds left them mounted).
+    '--mount',
+    '--propagation',
+    'private',
+    'mmdebstrap',
     '--mode=root',
     '--variant=apt',
     `--architectures=${DEBIAN_ARCH[opts.arch]}`,
@@ -135,13 +144,16 @@ export async function bootstrapRootfs(opts: BootstrapOptions): Promise<Bootstrap
     opts.mirror,
   ];
   try {
-    await runLogged('mmdebstrap', args, { signal: opts.signal, onLine: opts.onProgress, debianPackage: 'mmdebstrap', doing: `mmdebstrap ${opts.suite} (${opts.arch})`, subject: opts.mirror });
+    await mkdir(tmpRoot, { mode: 0o700 });
+    await runLogged('unshare', args, { env: { TMPDIR: tmpRoot }, signal: opts.signal, onLine: opts.onProgress, debianPackage: 'mmdebstrap', doing: `mmdebstrap ${opts.suite} (${opts.arch})`, subject: opts.mirror });
     const installed = parsePackageList(await readFile(tmpList, 'utf8'));
     await rename(tmpTar, tarball);
     await writeFile(`${manifest}.tmp`, JSON.stringify({ key, suite: opts.suite, mirror: opts.mirror, arch: opts.arch, requested: packages, packages: installed, createdAt: new Date().toISOString() }, null, 2) + '\n');
     await rename(`${manifest}.tmp`, manifest);
     return { tarball, cached: false, packages: installed };
   } finally {
+    // No mounts are left in it: they lived in unshare's private namespace.
+    await rm(tmpRoot, { recursive: true, force: true });
     await rm(tmpTar, { force: true });
     await rm(tmpList, { force: true });
     await rm(`${manifest}.tmp`, { force: true });

@@ -5,7 +5,7 @@
 // beside treeDir and renamed into place: a failure leaves nothing at treeDir.
 import { chmod, cp, lstat, mkdir, mkdtemp, open, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { FailedPrecondition, InvalidArgument, fromSystemError } from '../../lib/errors.js';
+import { Cancelled, FailedPrecondition, InvalidArgument, fromSystemError } from '../../lib/errors.js';
 import { ROOT_FS_LABEL, type ImageArch } from '../../core/image/boot-kargs.js';
 import { elfIdentity } from '../../core/image/elf-machine.js';
 import { renderOsRelease } from '../../core/image/os-release.js';
@@ -92,7 +92,7 @@ export async function composeTree(opts: ComposeTreeOptions): Promise<ComposeTree
   const files = (opts.files ?? []).map((f, i) => ({ ...f, path: checkTreeFilePath(f.path, `files[${i}].path`) }));
   const progress = (s: string): void => opts.onProgress?.(s);
   const signalCheck = (): void => {
-    if (opts.signal?.aborted === true) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error('cancelled');
+    if (opts.signal?.aborted === true) throw new Cancelled('compose the tree: cancelled', { subject: target, cause: opts.signal.reason });
   };
 
   await mkdir(dirname(target), { recursive: true }).catch((e: unknown) => {

@@ -159,6 +159,18 @@ AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/authorized_keys.d/%u
 `;
 }
 
+/**
+ * The journal kept on disk from the first boot: journald makes /var/log/journal itself when it
+ * flushes (with Storage=auto it would wait for the directory, which /var's tmpfiles create only
+ * after the flush on a fresh /var).
+ */
+export function journaldConf(): string {
+  return `# atomic: persistent journal (/var is the stateroot's, kept across updates).
+[Journal]
+Storage=persistent
+`;
+}
+
 export function wrapper(agentDir: string, script: string): string {
   return `#!/bin/sh\nexec ${agentDir}/node ${agentDir}/${script} "$@"\n`;
 }
@@ -172,6 +184,7 @@ export function osUnits(o: OsUnitsOptions): TreeFile[] {
     { path: 'usr/lib/systemd/network/80-atomic-dhcp.network', content: networkdDhcp(), mode: 0o644 },
     { path: 'usr/lib/repart.d/50-atomic-root.conf', content: repartRoot(), mode: 0o644 },
     { path: 'etc/fstab', content: fstab(o.rootLabel), mode: 0o644 },
+    { path: 'usr/lib/systemd/journald.conf.d/50-atomic.conf', content: journaldConf(), mode: 0o644 },
     { path: 'etc/ssh/sshd_config.d/50-atomic.conf', content: sshdConfig(), mode: 0o644 },
     { path: 'usr/bin/atomic', content: wrapper(o.agentDir, 'dist/src/cli/main.js'), mode: 0o755 },
     { path: 'usr/bin/atomicd', content: wrapper(o.agentDir, 'dist/src/agent/main.js'), mode: 0o755 },

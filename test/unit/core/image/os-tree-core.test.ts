@@ -162,6 +162,7 @@ test('units: provisioning before ssh and the agent, after udev coldplug, to the 
   assert.equal(byPath.get('usr/bin/atomicd')?.content, '#!/bin/sh\nexec /usr/lib/atomic/node /usr/lib/atomic/dist/src/agent/main.js "$@"\n');
   assert.equal(byPath.get('usr/bin/atomicd')?.mode, 0o755);
   assert.match(byPath.get('usr/lib/systemd/network/80-atomic-dhcp.network')!.content, /^Name=en\* eth\*$/m);
+  assert.match(byPath.get('usr/lib/systemd/journald.conf.d/50-atomic.conf')!.content, /^Storage=persistent$/m);
   for (const u of ENABLED_UNITS.filter((u) => u.startsWith('atomic'))) assert.ok(byPath.has(`usr/lib/systemd/system/${u}`), u);
   // Every unit we enable has an [Install] section to enable it by.
   for (const f of files.filter((f) => f.path.endsWith('.service'))) assert.match(f.content, /^\[Install\]$/m, f.path);
