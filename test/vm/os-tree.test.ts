@@ -45,10 +45,13 @@ const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
 function startVm(t: TestContext, args: readonly string[]): SerialVm {
   const child: ChildProcess = spawn('qemu-system-x86_64', ['-accel', 'tcg', '-m', '1024', '-smp', '2', '-nographic', '-no-reboot', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const startedAt = Date.now();
-  let text = '';
+  // Colours are removed from the whole text, not per chunk: an escape sequence may be split
+  // across two reads.
+  let raw = '';
   const onData = (b: Buffer): void => {
-    text += b.toString('utf8').replace(ANSI, '').replace(/\r/g, '');
+    raw += b.toString('utf8');
   };
+  const clean = (): string => raw.replace(ANSI, '').replace(/\r/g, '');
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   const kill = (): void => {
@@ -57,12 +60,13 @@ function startVm(t: TestContext, args: readonly string[]): SerialVm {
   t.after(kill);
   return {
     startedAt,
-    output: () => text,
+    output: clean,
     kill,
     waitFor: (re, timeoutMs, what) =>
       new Promise((resolve, reject) => {
         const deadline = Date.now() + timeoutMs;
         const poll = (): void => {
+          const text = clean();
           const m = re.exec(text);
           if (m !== null) return resolve({ match: m, atMs: Date.now() - startedAt });
           if (child.exitCode !== null || Date.now() > deadline) {
