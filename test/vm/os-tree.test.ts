@@ -186,6 +186,10 @@ test('image chain: bootstrap (cached) -> compose -> commit -> deploy -> boots un
   // 5. Boot: the ext4 root the disk helper would make (without the partition table), the seed as a CD.
   const rootImg = join(dir, 'root.img');
   await time('mkfs.ext4 -d', async () => runOk('mkfs.ext4', ['-q', '-d', sysroot, '-L', 'atomic-root', rootImg, '2G']));
+  // The disk is bigger than the file system: x-systemd.growfs on / must grow it at first boot
+  // (here the file system is the whole disk; on the disk helper's GPT, systemd-repart grows the
+  // partition first).
+  runOk('truncate', ['-s', '3G', rootImg]);
   const userData = join(dir, 'user-data');
   writeFileSync(userData, `#cloud-config\nusers:\n  - name: tester\n    ssh_authorized_keys:\n      - ${pub}\nruncmd:\n  - echo MARKER-RUNCMD-OK > /dev/console\nfinal_message: "MARKER-FINAL up $UPTIME s"\n`);
   const seed = join(dir, 'seed.iso');
@@ -226,6 +230,8 @@ test('image chain: bootstrap (cached) -> compose -> commit -> deploy -> boots un
   assert.equal(run('tester', 'cat /etc/motd'), 'MARKER-RECIPE-MOTD');
   assert.match(run('tester', 'cat /etc/machine-id'), /^[0-9a-f]{32}$/);
   assert.match(run('tester', 'dpkg-query -W -f=\'${Version}\' systemd'), /^252/);
+  const rootBytes = Number(run('tester', 'df -B1 --output=size /sysroot | tail -1'));
+  assert.ok(rootBytes > 2.5 * 2 ** 30, `the root file system grew to the disk: ${rootBytes} bytes (${run('tester', 'systemctl status --no-pager "systemd-growfs*" 2>&1 || true')})`);
   // The image's baked user logs in with its key from /etc/ssh/authorized_keys.d.
   assert.equal(run('core', 'id -un'), 'core');
   const hostStatus = JSON.parse(run('tester', 'atomic host status --json')) as { booted: boolean; deployments: { csum: string; booted: boolean; version?: string; originRefspec?: string }[] };
