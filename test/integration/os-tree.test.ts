@@ -57,9 +57,18 @@ test('composeTree refuses a root file system of another architecture and leaves 
   mkdirSync(out);
   await assert.rejects(composeTree(composeOptions(arm, join(out, 'tree'), 'x86_64')), (e) => e instanceof InvalidArgument && /aarch64/.test(e.message) && /x86_64/.test(e.message));
   assert.deepEqual(readdirSync(out), [], 'no tree, no temp directory');
-  // The real x86_64 env of this machine, asked to be an aarch64 image.
+  // The real x86_64 env of this machine, asked to be an aarch64 image: the agent built here is
+  // x86_64 too, and that is refused first.
   const x86 = rootfsTarball(join(dir, 'x86'), readFileSync('/usr/bin/env'));
-  await assert.rejects(composeTree(composeOptions(x86, join(out, 'tree'), 'aarch64')), (e) => e instanceof InvalidArgument && /refusing/.test(e.message));
+  await assert.rejects(composeTree(composeOptions(x86, join(out, 'tree'), 'aarch64')), (e) => e instanceof InvalidArgument && /x86_64, the image is aarch64/.test(e.message));
+  assert.deepEqual(readdirSync(out), []);
+  // The agent's node of another architecture: refused before anything is unpacked.
+  const armNode = join(dir, 'node-arm64');
+  writeFileSync(armNode, elfHeader(183), { mode: 0o755 });
+  await assert.rejects(
+    composeTree({ ...composeOptions(x86, join(out, 'tree'), 'x86_64'), agent: { projectRoot: REPO, nodeBinary: armNode } }),
+    (e) => e instanceof InvalidArgument && /agent\.nodeBinary/.test(e.message) && /aarch64/.test(e.message),
+  );
   assert.deepEqual(readdirSync(out), []);
   // Bad recipe input is refused before anything is unpacked.
   await assert.rejects(

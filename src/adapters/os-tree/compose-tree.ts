@@ -95,6 +95,17 @@ export async function composeTree(opts: ComposeTreeOptions): Promise<ComposeTree
     if (opts.signal?.aborted === true) throw new Cancelled('compose the tree: cancelled', { subject: target, cause: opts.signal.reason });
   };
 
+  // The agent's binaries come from the build host: an x86_64 node in an aarch64 image would only
+  // fail at boot. Checked before anything is unpacked.
+  const projectRoot = resolve(opts.agent.projectRoot);
+  for (const [field, path] of [
+    ['agent.nodeBinary', resolve(opts.agent.nodeBinary)],
+    ['agent.projectRoot (native/build/Release/atomic_ostree.node)', join(projectRoot, 'native', 'build', 'Release', 'atomic_ostree.node')],
+    ['agent.projectRoot (native/monitor/atomic-monitor)', join(projectRoot, 'native', 'monitor', 'atomic-monitor')],
+  ] as const) {
+    const machine = await elfMachineOf(path, field);
+    if (machine !== undefined && machine !== opts.arch) throw new InvalidArgument(`${field}: ${path} is ${machine}, the image is ${opts.arch}`, { subject: path });
+  }
   await mkdir(dirname(target), { recursive: true }).catch((e: unknown) => {
     throw fromSystemError(e, dirname(target), 'creating the parent of the tree directory');
   });
@@ -182,9 +193,7 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-/** The ELF machine of /usr/bin/env must be the requested architecture (see elf-machine.ts). */
-async function checkArch(work: string, arch: ImageArch): Promise<void> {
-  const path = join(work, 'usr', 'bin', 'env');
+async function readHeader(path: string, doing: string): Promise<Buffer> {
   const header = Buffer.alloc(64);
   try {
     const h = await open(path, 'r');
@@ -194,8 +203,21 @@ async function checkArch(work: string, arch: ImageArch): Promise<void> {
       await h.close();
     }
   } catch (e) {
-    throw fromSystemError(e, path, 'reading /usr/bin/env of the tree to check its architecture');
+    throw fromSystemError(e, path, doing);
   }
+  return header;
+}
+
+/** The ELF machine of a file; undefined when it is missing (installAgent names what is missing). */
+async function elfMachineOf(path: string, field: string): Promise<string | undefined> {
+  if (!(await exists(path))) return undefined;
+  return elfIdentity(await readHeader(path, `reading ${field}`), path).machine;
+}
+
+/** The ELF machine of /usr/bin/env must be the requested architecture (see elf-machine.ts). */
+async function checkArch(work: string, arch: ImageArch): Promise<void> {
+  const path = join(work, 'usr', 'bin', 'env');
+  const header = await readHeader(path, 'reading /usr/bin/env of the tree to check its architecture');
   const { machine } = elfIdentity(header, '/usr/bin/env');
   if (machine !== arch) {
     throw new InvalidArgument(`the root file system is ${machine} but the image was asked to be ${arch}: refusing to build an image of the wrong architecture`, { subject: '/usr/bin/env' });
