@@ -192,6 +192,28 @@ image
   .action(async (file: string, opts) => (await import('./commands/image-validate.js')).run(file, opts));
 
 image
+  .command('build')
+  .description('build a bootable OS image from a recipe: Debian tree (mmdebstrap, cached), ostree commit, GPT disk (UEFI GRUB + ext4 root)')
+  .argument('<recipe>', 'the recipe YAML, e.g. images/atomic-host.yaml')
+  .option('--format <formats>', 'raw, qcow2, vhd, vmdk or vagrant-libvirt; repeatable or comma-separated (default qcow2)', collect)
+  .option('-o, --output <dir>', 'where the disks and the build manifest go (default build/NAME)')
+  .option('--repo <dir>', 'the ostree repository to commit to (default OUTPUT/repo; serve it with atomic image serve)')
+  .option('--cache-dir <dir>', 'build cache: the Debian base tree, .deb files, package index (default $ATOMIC_CACHE_DIR, else ~/.cache/atomic)')
+  .option('--preload <ref>', 'pull this container image into the image\'s container store (repeatable)', collect)
+  .option('--insecure-registry <host:port>', 'plain-HTTP registry for --preload besides loopback ones (repeatable)', collect)
+  .option('--version <version>', 'the OS version (default: the recipe\'s)')
+  .option('--gpg-sign <keyid>', 'sign the commit with this GPG key; hosts get its public key for the update remote')
+  .option('--gpg-homedir <dir>', 'GnuPG home of the key (default ~/.gnupg)')
+  .option('--remote-url <url>', 'where hosts built from the image get updates (default: the recipe\'s ostree.remote)')
+  .option('--remote-name <name>', 'the name of that remote on the hosts (default atomic)')
+  .option('--no-gpg-verify', 'hosts accept unsigned updates from the remote')
+  .option('--commit-only', 'stop after the commit: an update for hosts running the image, no disk')
+  .option('--offline', 'do not check package names against the Debian archive first')
+  .option('--json', 'print the build manifest as JSON')
+  // --no-gpg-verify defaults gpgVerify to true; only a flag given on the command line overrides the recipe.
+  .action(async (file: string, opts, cmd: Command) =>
+    (await import('./commands/image-build.js')).run(file, { ...opts, gpgVerify: cmd.getOptionValueSource('gpgVerify') === 'cli' ? (opts as { gpgVerify: boolean }).gpgVerify : undefined }));
+image
   .command('serve')
   .description('serve an ostree archive repository over HTTP: the update source of hosts built from it')
   .argument('<repo>', 'the repository (atomic image build writes OUTDIR/repo)')
