@@ -62,9 +62,9 @@ Before=ssh.service atomicd.service atomic-ssh-keygen.service systemd-user-sessio
 Type=oneshot
 RemainAfterExit=yes
 ExecStartPre=-/usr/bin/udevadm settle --timeout=30
-ExecStart=/usr/bin/atomicd provision --root /
-# provisioning writes /etc/hostname; the running system takes the name now, not at next boot.
-ExecStartPost=-/bin/sh -c 'if [ -s /etc/hostname ]; then hostname -F /etc/hostname; fi; echo "atomicd-provision: hostname $(hostname)"'
+# --live: the hostname is also set on the running kernel, not only in /etc/hostname for the next boot.
+ExecStart=/usr/bin/atomicd provision --root / --live
+ExecStartPost=-/bin/sh -c 'echo "atomicd-provision: hostname $(hostname)"'
 StandardOutput=journal+console
 StandardError=journal+console
 TimeoutStartSec=10min
