@@ -5,7 +5,7 @@
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -41,9 +41,18 @@ export async function startApiServer(router: Router, listen: Listen, log: Logger
   // Attach and exec upgrade the connection (docker's hijack): the request arrives here instead of
   // as a 'request'. A ServerResponse on the same socket answers errors the usual way; a handler
   // that takes the connection calls ctx.hijack.
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (head.length > 0) socket.unshift(head);
-    const res = new ServerResponse(req);
+  server.on('upgrade', (upgradeReq: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // The request's body (exec start's {"Detach":false,"Tty":true}) comes first on the socket,
+    // before what the client then writes as stdin: it is taken off and handed to the handler
+    // as the request (Node's parser gives an upgraded request no body).
+    const length = Number(upgradeReq.headers['content-length'] ?? '0');
+    const bodyBytes = Number.isInteger(length) && length > 0 ? Math.min(length, head.length) : 0;
+    const rest = head.subarray(bodyBytes);
+    if (rest.length > 0) socket.unshift(rest);
+    const req = Object.assign(Readable.from(bodyBytes > 0 ? [head.subarray(0, bodyBytes)] : []), {
+      headers: upgradeReq.headers, method: upgradeReq.method, url: upgradeReq.url, httpVersion: upgradeReq.httpVersion, socket: upgradeReq.socket,
+    }) as unknown as IncomingMessage;
+    const res = new ServerResponse(upgradeReq);
     res.assignSocket(socket as Socket);
     res.once('finish', () => socket.end());
     let taken = false;
