@@ -18,6 +18,13 @@ import { ociSpecJson } from '../../core/containers/oci-spec.js';
 import { FailedPrecondition, Internal, Unavailable } from '../../lib/errors.js';
 import { encodeAttachFrame, resizeFrame, writeStdinFrames } from './monitor-attach.js';
 import type { OciRuntime } from './oci-runtime.js';
+import { runtimeMessage } from './runtime-cli.js';
+
+/** The relay quotes the runtime's stderr, JSON log lines with --log-format=json: their messages. */
+function readableError(text: string): string {
+  const m = /^([^{]*?): (\{.*\})\s*$/s.exec(text);
+  return m === null ? text : `${m[1] ?? ''}: ${runtimeMessage(m[2] ?? '')}`;
+}
 
 export interface ExecExit {
   readonly exitCode: number;
@@ -109,7 +116,7 @@ export async function startTtyExec(o: TtyExecOptions): Promise<ExecSession> {
       if (first === undefined) return;
       sync.off('data', check);
       if (typeof first.pid === 'number') resolve();
-      else reject(new FailedPrecondition(`exec in ${o.id}: ${typeof first.error === 'string' ? first.error : 'the relay did not start'}`, { subject: o.id }));
+      else reject(new FailedPrecondition(`exec in ${o.id}: ${typeof first.error === 'string' ? readableError(first.error) : 'the relay did not start'}`, { subject: o.id }));
     };
     sync.on('data', check);
     child.once('error', (e: NodeJS.ErrnoException) =>
