@@ -156,7 +156,7 @@ test('run -d with name, label, memory and restart policy; ps, inspect -f, exec, 
   assert.equal((await atomic(['exec', '-w', '/tmp', '-e', 'X=7', 'web', 'sh', '-c', 'test "$(pwd)$X" = /tmp7 && exit 42'])).status, 42);
   const it = await atomic(['exec', '-it', 'web', 'sh']);
   assert.equal(it.status, 2);
-  assert.match(it.stderr, /interactive exec \(-i, -it\) is not supported/);
+  assert.match(it.stderr, /the input device is not a TTY/);
 
   const stats = ok(await atomic(['stats', '--no-stream', 'web']), 'stats').stdout.trimEnd().split('\n');
   assert.match(stats[0]!, /^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS$/);

@@ -7,12 +7,21 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { agentHttp, agentWithBusybox, docker, startAgent, type AgentProcess, type AgentWorld } from '../fixtures/agent-process.js';
-import type { RunResult } from '../helpers.js';
+import { CLI, type RunResult } from '../helpers.js';
 
 /** The docker CLI with `input` as its stdin (a pipe that ends after it). */
 function dockerIn(agent: Pick<AgentProcess, 'socket'>, args: readonly string[], input: string | Buffer, timeoutMs = 60_000): Promise<RunResult> {
+  return withInput('docker', args, agent, input, timeoutMs);
+}
+
+/** The atomic CLI with `input` as its stdin. */
+function atomicIn(agent: Pick<AgentProcess, 'socket'>, args: readonly string[], input: string | Buffer, timeoutMs = 60_000): Promise<RunResult> {
+  return withInput(process.execPath, [CLI, '-H', `unix://${agent.socket}`, ...args], agent, input, timeoutMs);
+}
+
+function withInput(cmd: string, args: readonly string[], agent: Pick<AgentProcess, 'socket'>, input: string | Buffer, timeoutMs: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('docker', args as string[], { env: { ...process.env, DOCKER_HOST: `unix://${agent.socket}` }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args as string[], { env: { ...process.env, DOCKER_HOST: `unix://${agent.socket}` }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -245,6 +254,37 @@ for (const runtime of ['runc', 'crun'] as const) {
       s.write('\x11');
       await closed;
       assert.equal(await running(agent, 'raw'), 'running');
+    });
+
+    test('atomic run -i / exec -i with piped stdin; atomic exec -it and run -it on a terminal (size sent, exit code kept)', async () => {
+      const hello = await atomicIn(agent, ['run', '-i', '--rm', image, 'cat'], 'hello atomic\n');
+      assert.equal(hello.status, 0, hello.stderr);
+      assert.equal(hello.stdout, 'hello atomic\n');
+      assert.equal((await docker(agent, ['run', '-d', '--name', 'aex', image, 'sleep', '300'])).status, 0);
+      const wc = await atomicIn(agent, ['exec', '-i', 'aex', 'sh', '-c', 'wc -c; exit 2'], bigInput());
+      assert.equal(wc.status, 2, wc.stderr);
+      assert.equal(wc.stdout.trim(), String(MIB));
+      const atomicCmd = `${process.execPath} ${CLI} -H unix://${agent.socket}`;
+      const t = new Terminal(agent, `stty rows 21 cols 77; ${atomicCmd} exec -it aex sh`);
+      try {
+        await t.waitFor(/# /, 'the shell prompt');
+        t.type('stty size; echo "amark-$((5*5))"\r');
+        await t.waitFor(/amark-25/, 'the command output');
+        assert.match(t.output, /21 77\r\n/);
+        t.type('exit 4\r');
+        assert.equal(await t.exit(), 4, t.output);
+      } finally {
+        t.kill();
+      }
+      const r = new Terminal(agent, `${atomicCmd} run -it --rm ${image} sh`);
+      try {
+        await r.waitFor(/# /, 'the shell prompt');
+        r.type('tty; exit 8\r');
+        assert.equal(await r.exit(), 8, r.output);
+        assert.match(r.output, /\/dev\/pts\/\d+/);
+      } finally {
+        r.kill();
+      }
     });
 
     test('a -i container survives an agent restart, and a new attach feeds its stdin', async () => {

@@ -3,6 +3,7 @@
 // connection (half-closed when it ends), the local terminal in raw mode while a TTY session runs,
 // its size sent at the start and on every SIGWINCH, and the detach keys (typed on a terminal) end
 // the session without stopping the container.
+import { spawnSync } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_DETACH_KEYS, DetachKeyScanner, parseDetachKeys } from '../../core/containers/detach-keys.js';
 import { FrameDecoder, RAW_CONTENT_TYPE } from '../../formats/docker/multiplexed-stream.js';
@@ -31,6 +32,10 @@ export async function streamAttached(socket: Duplex, contentType: string | undef
     if (o.stdin) {
       if (o.tty && stdinTty) {
         process.stdin.setRawMode(true);
+        // libuv's raw mode keeps output post-processing (ONLCR), so the remote terminal's \r\n
+        // would arrive as \r\r\n; docker's (moby/term MakeRaw) turns it off, and so does this.
+        // setRawMode(false) restores the terminal as libuv first found it, OPOST included.
+        spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
         cleanups.push(() => process.stdin.setRawMode(false));
       }
       // As the docker CLI: the keys are looked for on a terminal only (the agent looks too).
