@@ -28,6 +28,12 @@
  *      unmounts --unmount-rootfs PATH (the bundle's overlay root), so that an agent finding the
  *      exit file has nothing left to take down (it still checks, and does what is left).
  *
+ *   7. with --attach-socket, listens on a Unix socket through which the agent (any agent, after a
+ *      restart too) writes the container's stdin (--stdin: a pipe it holds; with a TTY the pty
+ *      master), sets the window size and reads a terminal's live output (the "attach" section).
+ *
+ * With --exec-process it is instead the agent's relay for `exec --tty` (see exec_main).
+ *
  * crun 1.8 refuses hybrid cgroup hosts; with --private-unmount PATH the runtime runs in a private
  * mount namespace (unshare(CLONE_NEWNS)) in which PATH (/sys/fs/cgroup/unified) is unmounted, so
  * crun sees a plain cgroup v1 host. The container is unaffected: it gets its own mounts.
