@@ -42,14 +42,11 @@ export async function startApiServer(router: Router, listen: Listen, log: Logger
   // as a 'request'. A ServerResponse on the same socket answers errors the usual way; a handler
   // that takes the connection calls ctx.hijack.
   server.on('upgrade', (upgradeReq: IncomingMessage, socket: Duplex, head: Buffer) => {
-    // The request's body (exec start's {"Detach":false,"Tty":true}) comes first on the socket,
-    // before what the client then writes as stdin: it is taken off and handed to the handler
-    // as the request (Node's parser gives an upgraded request no body).
-    const length = Number(upgradeReq.headers['content-length'] ?? '0');
-    const bodyBytes = Number.isInteger(length) && length > 0 ? Math.min(length, head.length) : 0;
-    const rest = head.subarray(bodyBytes);
-    if (rest.length > 0) socket.unshift(rest);
-    const req = Object.assign(Readable.from(bodyBytes > 0 ? [head.subarray(0, bodyBytes)] : []), {
+    socket.on('error', () => undefined);
+    void upgradedBody(upgradeReq, socket, head).then((body) => onUpgrade(upgradeReq, socket, body), () => socket.destroy());
+  });
+  const onUpgrade = (upgradeReq: IncomingMessage, socket: Duplex, body: Buffer): void => {
+    const req = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
       headers: upgradeReq.headers, method: upgradeReq.method, url: upgradeReq.url, httpVersion: upgradeReq.httpVersion, socket: upgradeReq.socket,
     }) as unknown as IncomingMessage;
     const res = new ServerResponse(upgradeReq);
@@ -63,9 +60,8 @@ export async function startApiServer(router: Router, listen: Listen, log: Logger
       socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\nServer: ${SERVER_NAME}\r\n\r\n`);
       return socket;
     };
-    socket.on('error', () => undefined);
     void dispatch(router, req, res, log, hijack);
-  });
+  };
   // Attach and exec hijack the connection; no idle timeouts on them.
   server.keepAliveTimeout = 5000;
   server.requestTimeout = 0;
@@ -95,6 +91,43 @@ export async function startApiServer(router: Router, listen: Listen, log: Logger
   const port = typeof addr === 'object' && addr !== null ? addr.port : listen.port;
   log.info({ host: listen.host, port, tls: listen.kind === 'tls' }, 'API listening on TCP');
   return { address: `tcp://${listen.host}:${port}`, close: () => closeServer(server) };
+}
+
+/** Bodies above this are refused on upgraded requests (exec start's is a few dozen bytes). */
+const MAX_UPGRADED_BODY_BYTES = 1 << 20;
+
+/**
+ * The body of an upgraded request (exec start's {"Detach":false,"Tty":true}) comes first on the
+ * socket, before what the client then writes as stdin, and Node's parser gives an upgraded
+ * request no body: its Content-Length bytes are taken off here, the rest is left on the socket.
+ */
+async function upgradedBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Buffer> {
+  const length = Number(req.headers['content-length'] ?? '0');
+  const want = Number.isInteger(length) && length > 0 ? length : 0;
+  if (want > MAX_UPGRADED_BODY_BYTES) throw new InvalidArgument(`the request body of an upgraded request is over ${MAX_UPGRADED_BODY_BYTES} bytes`);
+  let got = head;
+  while (got.length < want) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (b: Buffer): void => {
+        socket.pause();
+        done(b);
+      };
+      const done = (b: Buffer | null): void => {
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+        resolve(b);
+      };
+      const onEnd = (): void => done(null);
+      socket.on('data', onData);
+      socket.once('end', onEnd);
+      socket.resume();
+    });
+    if (chunk === null) break;
+    got = Buffer.concat([got, chunk]);
+  }
+  const rest = got.subarray(want);
+  if (rest.length > 0) socket.unshift(rest);
+  return got.subarray(0, want);
 }
 
 async function closeServer(server: Server, socketPath?: string): Promise<void> {

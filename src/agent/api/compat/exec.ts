@@ -87,10 +87,18 @@ export function execRoutes(router: Router, engine: ContainerEngine): void {
       setTimeout(() => execs.delete(x.id), KEEP_ENDED_MS).unref();
     };
     if (body.Detach === true) {
-      void engine
-        .exec(x.containerId, config)
-        .then((r) => (x.exitCode = r.ExitCode), () => (x.exitCode = 126))
-        .finally(ended);
+      // `docker exec -d`: started, then left to run; its output is read and dropped.
+      const session = await engine.execSession(x.containerId, config).catch((e: unknown) => {
+        x.exitCode = 126;
+        ended();
+        throw e;
+      });
+      x.session = session;
+      if (x.size !== undefined) session.resize(x.size.h, x.size.w);
+      session.endStdin();
+      session.stdout.resume();
+      session.stderr?.resume();
+      void session.exit.then((e) => (x.exitCode = e.exitCode)).finally(ended);
       return { status: 200, empty: true };
     }
     const contentType = x.tty ? RAW_CONTENT_TYPE : MULTIPLEXED_CONTENT_TYPE;
