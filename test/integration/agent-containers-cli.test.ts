@@ -263,7 +263,7 @@ test('errors: unknown containers exit 1 with the daemon\'s message; bad flags ex
   const partial = await atomic(['inspect', 'nope', '--format', '{{.Name}}']);
   assert.equal(partial.status, 1);
   const before = (JSON.parse(ok(await atomic(['ps', '-a', '--json']), 'ps').stdout) as unknown[]).length;
-  const usage = [['run', '-m', 'lots', image], ['run', '--cpus', '0.0000000001', image], ['run', '--rm', '--restart', 'always', image], ['run', '-i', image, 'sh'], ['update', 'x'], ['stop', '-t', 'soon', 'x']];
+  const usage = [['run', '-m', 'lots', image], ['run', '--cpus', '0.0000000001', image], ['run', '--rm', '--restart', 'always', image], ['run', '-i', '--detach-keys', 'ctrl-1', image, 'sh'], ['run', '-it', image, 'sh'], ['update', 'x'], ['stop', '-t', 'soon', 'x']];
   for (const [i, r] of (await Promise.all(usage.map((args) => atomic(args)))).entries()) {
     assert.equal(r.status, 2, `${usage[i]!.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^atomic: /, usage[i]!.join(' '));

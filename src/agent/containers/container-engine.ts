@@ -850,8 +850,8 @@ export class ContainerEngine {
     const r = this.find(ref);
     if (!hasProcess(r.state)) throw new Conflict(`Container ${r.id} is not running`, { subject: ref });
     if (r.state.status === 'paused') throw new Conflict(`Container ${r.id} is paused, unpause the container before exec`, { subject: ref });
-    // A terminal needs a console socket and a client attached to the pty: that is attach's job.
-    if (req.Tty === true) throw new Unimplemented('exec with a TTY needs an attached client; run it without Tty', { subject: 'Tty' });
+    // A terminal's output is not two streams to collect: execSession relays it while it runs.
+    if (req.Tty === true) throw new Unimplemented('exec with a TTY runs attached (execSession); run it without Tty here', { subject: 'Tty' });
     const proc = await this.execProcess(r, req);
     const res = await this.o.runtime.exec(r.id, proc, { ...(req.signal !== undefined ? { signal: req.signal } : {}), ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}) });
     const code = res.exitCode ?? (res.signal !== null ? 128 + signalNumberOf(res.signal) : 126);

@@ -107,6 +107,10 @@ export async function create(image: string, command: readonly string[], opts: Ru
 export async function run(image: string, command: readonly string[], opts: RunOptions): Promise<void> {
   let body = await createBody(image, command, opts);
   const detach = opts.detach === true;
+  // As docker: checked before anything is created.
+  if (!detach && opts.tty === true && opts.interactive === true && process.stdin.isTTY !== true) {
+    throw new InvalidArgument('the input device is not a TTY: drop -t, or run from a terminal', { subject: '--tty' });
+  }
   const removeHere = !detach && opts.rm === true;
   if (removeHere) body = { ...body, HostConfig: { ...body.HostConfig, AutoRemove: false } };
   await withAgent(opts, async (client) => {
@@ -156,7 +160,6 @@ export async function run(image: string, command: readonly string[], opts: RunOp
 async function runAttached(client: AgentClient, id: string, opts: RunOptions, removeHere: boolean): Promise<void> {
   const tty = opts.tty === true;
   const stdin = opts.interactive === true;
-  if (tty && stdin && process.stdin.isTTY !== true) throw new InvalidArgument('the input device is not a TTY: drop -t, or run from a terminal', { subject: '--tty' });
   const { socket, contentType } = await client.hijack('POST', containerPath(id, '/attach'), {
     query: { stream: '1', stdout: '1', stderr: '1', stdin: stdin ? '1' : '0', ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys } : {}) },
   });

@@ -73,6 +73,9 @@ export function attachRoutes(router: Router, engine: ContainerEngine): void {
       if (stream && wasCreated) await startedOrGone(engine, record.id, controller.signal);
       if (stream && (stdin || tty)) conn = await engine.attachStdio(record.id).catch(() => undefined);
       const live = conn;
+      // Output is "from now on" for a running container; with stdin, "now" is fixed before the
+      // first byte of stdin goes in, so what the container answers to it is never before it.
+      const fromNs = BigInt(Date.now()) * 1_000_000n;
       if (stdin && live !== undefined) {
         pumpStdin(socket, live, {
           detachKeys, endStdinAtEnd: record.config.StdinOnce === true,
@@ -101,7 +104,7 @@ export function attachRoutes(router: Router, engine: ContainerEngine): void {
           const entries = engine.logs(record.id, {
             stdout, stderr, follow: stream, signal: controller.signal,
             // Without logs=1 only new output: everything of a container that had not started yet.
-            ...(logs || wasCreated ? {} : { tail: 0 }),
+            ...(logs || wasCreated ? {} : stdin ? { since: fromNs } : { tail: 0 }),
           });
           for await (const e of entries) {
             if (socket.destroyed) break;
