@@ -136,6 +136,13 @@ for (const runtime of ['runc', 'crun'] as const) {
       const wc = await dockerIn(agent, ['exec', '-i', 'ex', 'sh', '-c', 'wc -c; exit 3'], bigInput());
       assert.equal(wc.status, 3, wc.stderr);
       assert.equal(wc.stdout.trim(), String(MIB));
+      // exec -d (with a terminal too) starts the command and returns; it runs on.
+      for (const flags of [['-d'], ['-d', '-t']]) {
+        assert.equal((await docker(agent, ['exec', ...flags, 'ex', 'sh', '-c', `echo bg > /tmp/bg${flags.length}`])).status, 0);
+        let seen = '';
+        for (let i = 0; i < 200 && seen === ''; i++) seen = (await docker(agent, ['exec', 'ex', 'sh', '-c', `cat /tmp/bg${flags.length} 2>/dev/null; true`])).stdout;
+        assert.equal(seen, 'bg\n', `exec ${flags.join(' ')}`);
+      }
     });
 
     test('docker run -t: raw output (no stream headers) from a pts, logged as stdout; docker exec -t', async () => {
