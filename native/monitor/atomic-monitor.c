@@ -28,6 +28,12 @@
  *      unmounts --unmount-rootfs PATH (the bundle's overlay root), so that an agent finding the
  *      exit file has nothing left to take down (it still checks, and does what is left).
  *
+ *   7. with --attach-socket, listens on a Unix socket through which the agent (any agent, after a
+ *      restart too) writes the container's stdin (--stdin: a pipe it holds; with a TTY the pty
+ *      master), sets the window size and reads a terminal's live output (the "attach" section).
+ *
+ * With --exec-process it is instead the agent's relay for `exec --tty` (see exec_main).
+ *
  * crun 1.8 refuses hybrid cgroup hosts; with --private-unmount PATH the runtime runs in a private
  * mount namespace (unshare(CLONE_NEWNS)) in which PATH (/sys/fs/cgroup/unified) is unmounted, so
  * crun sees a plain cgroup v1 host. The container is unaffected: it gets its own mounts.
@@ -47,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -56,6 +63,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,11 +97,18 @@ struct options {
   int sync_fd;
   int daemonize;
   int drain_timeout_ms;
+  /* -i: the container's stdin is a pipe whose write end the monitor holds (fed over the attach socket). */
+  int stdin_pipe;
+  const char *attach_socket;
+  /* Exec relay mode: `RUNTIME exec --tty` of this process.json, the terminal relayed over stdio. */
+  const char *exec_process;
 };
 
 struct stream {
   int fd;
   const char *name;
+  /* Terminal output: also sent to the attached clients (there is no stdout/stderr split to frame). */
+  int live;
   char line[LINE_MAX_BYTES];
   size_t len;
 };
@@ -373,6 +388,8 @@ static void now_string(char *ts, size_t cap) {
   format_time(ts, cap, &now);
 }
 
+static void broadcast(const unsigned char *p, size_t n);
+
 /* Read what is available; returns 0 at end of stream (EOF, or EIO on a pty whose slave closed). */
 static int stream_read(struct stream *st, unsigned char *buf) {
   for (;;) {
@@ -380,10 +397,266 @@ static int stream_read(struct stream *st, unsigned char *buf) {
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
     if (r <= 0) return 0;
+    if (st->live) broadcast(buf, (size_t)r);
     char ts[64];
     now_string(ts, sizeof ts);
     stream_feed(st, buf, (size_t)r, ts);
     return 1;
+  }
+}
+
+/* ---------- attach: stdin, terminal size and live terminal output ----------
+ *
+ * The agent is not the container's parent and may restart at any time, so the container's stdin
+ * (the write end of a pipe for -i, the pty master for -t) stays here, and the agent reaches it
+ * through a Unix socket (--attach-socket, like conmon's attach socket). Each connection sends
+ * frames [TYPE, LEN (4 bytes, big-endian), PAYLOAD]:
+ *   'i' bytes for the container's stdin      'e' end of stdin (the pipe is closed; not a pty's)
+ *   'w' rows, cols (2 bytes each): TIOCSWINSZ, the kernel sends SIGWINCH to the foreground group
+ *   'o' subscribe to the terminal's output; payload[0] = 1 first replays what the container
+ *       wrote before the first subscriber came (`docker run -t` attaches before the start, but
+ *       the agent can only connect once the monitor is up: nothing written in between is lost).
+ * The monitor answers subscribers with the raw terminal output, nothing else; a connection that
+ * only sends frames is closed by the monitor once it has half-closed and its frames are applied,
+ * so the sender knows they took effect. Non-TTY output is not sent here: the agent reads it from
+ * the json-file log, which splits stdout and stderr.
+ *
+ * Stdin is written without blocking: while the container does not read, the monitor stops reading
+ * the clients (backpressure to the agent and on to the docker client) but keeps logging output.
+ * A subscriber that does not read makes the monitor stop reading the terminal above a high-water
+ * mark, as a real terminal would; the log never loses bytes.
+ */
+#define FRAME_HEADER 5
+#define FRAME_MAX (32 * 1024)
+#define MAX_CLIENTS 64
+#define CLIENT_OUT_HIGH (256 * 1024)
+#define HEAD_MAX (256 * 1024)
+
+struct client {
+  int in_fd;
+  int out_fd;
+  int subscribed;
+  int in_eof;
+  /* The exec relay's one client is its own stdio: never closed, only stops being read. */
+  int persistent;
+  unsigned char in[FRAME_HEADER + FRAME_MAX];
+  size_t in_len;
+  unsigned char *out;
+  size_t out_len, out_cap;
+};
+
+static struct client *clients[MAX_CLIENTS];
+static int stdin_fd = -1;
+static int stdin_is_tty;
+static unsigned char stdin_pending[FRAME_MAX];
+static size_t stdin_pending_len;
+static int stdin_close_wanted;
+static unsigned char *head;
+static size_t head_len;
+static int head_on;
+
+static struct client *client_add(int in_fd, int out_fd, int persistent) {
+  for (int i = 0; i < MAX_CLIENTS; i++) {
+    if (clients[i] != NULL) continue;
+    struct client *c = calloc(1, sizeof *c);
+    if (c == NULL) return NULL;
+    c->in_fd = in_fd;
+    c->out_fd = out_fd;
+    c->persistent = persistent;
+    clients[i] = c;
+    return c;
+  }
+  return NULL;
+}
+
+static void client_drop(int i) {
+  struct client *c = clients[i];
+  if (c == NULL) return;
+  if (c->persistent) {
+    /* The relay's stdout is gone (the agent went away): output is dropped from now on. */
+    c->subscribed = 0;
+    c->out_len = 0;
+    return;
+  }
+  close(c->in_fd);
+  if (c->out_fd != c->in_fd) close(c->out_fd);
+  free(c->out);
+  free(c);
+  clients[i] = NULL;
+}
+
+static int client_flush(struct client *c) {
+  while (c->out_len > 0) {
+    ssize_t w = write(c->out_fd, c->out, c->out_len);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    if (w <= 0) return -1;
+    memmove(c->out, c->out + w, c->out_len - (size_t)w);
+    c->out_len -= (size_t)w;
+  }
+  return 0;
+}
+
+static int client_queue(struct client *c, const unsigned char *p, size_t n) {
+  if (c->out_len + n > c->out_cap) {
+    size_t cap = c->out_cap == 0 ? 64 * 1024 : c->out_cap;
+    while (cap < c->out_len + n) cap *= 2;
+    unsigned char *grown = realloc(c->out, cap);
+    if (grown == NULL) return -1;
+    c->out = grown;
+    c->out_cap = cap;
+  }
+  memcpy(c->out + c->out_len, p, n);
+  c->out_len += n;
+  return client_flush(c);
+}
+
+static void broadcast(const unsigned char *p, size_t n) {
+  if (head_on && head_len < HEAD_MAX) {
+    if (head == NULL) head = malloc(HEAD_MAX);
+    if (head != NULL) {
+      size_t take = n < HEAD_MAX - head_len ? n : HEAD_MAX - head_len;
+      memcpy(head + head_len, p, take);
+      head_len += take;
+    }
+  }
+  for (int i = 0; i < MAX_CLIENTS; i++) {
+    struct client *c = clients[i];
+    if (c != NULL && c->subscribed && client_queue(c, p, n) < 0) client_drop(i);
+  }
+}
+
+/* Whether a subscriber is so far behind that the terminal should not be read for now. */
+static int clients_behind(void) {
+  for (int i = 0; i < MAX_CLIENTS; i++)
+    if (clients[i] != NULL && clients[i]->subscribed && clients[i]->out_len >= CLIENT_OUT_HIGH) return 1;
+  return 0;
+}
+
+static void stdin_maybe_close(void) {
+  /* Closing a pty master would hang the terminal up: only a pipe gets its end of file (dockerd
+   * closes stdin on the end of an attach only without a TTY, container/stream/attach.go). */
+  if (stdin_close_wanted && stdin_pending_len == 0 && stdin_fd >= 0 && !stdin_is_tty) {
+    close(stdin_fd);
+    stdin_fd = -1;
+  }
+}
+
+static void stdin_flush(void) {
+  while (stdin_pending_len > 0 && stdin_fd >= 0) {
+    ssize_t w = write(stdin_fd, stdin_pending, stdin_pending_len);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (w <= 0) {
+      /* The reader is gone (EPIPE): what is left has nobody to read it. */
+      stdin_pending_len = 0;
+      break;
+    }
+    memmove(stdin_pending, stdin_pending + w, stdin_pending_len - (size_t)w);
+    stdin_pending_len -= (size_t)w;
+  }
+  if (stdin_fd < 0) stdin_pending_len = 0;
+  stdin_maybe_close();
+}
+
+/* Apply the complete frames a client sent; stops at stdin data while earlier data is pending. */
+static int client_process(struct client *c) {
+  size_t at = 0;
+  while (c->in_len - at >= FRAME_HEADER) {
+    unsigned char type = c->in[at];
+    uint32_t len = ((uint32_t)c->in[at + 1] << 24) | ((uint32_t)c->in[at + 2] << 16) | ((uint32_t)c->in[at + 3] << 8) | c->in[at + 4];
+    if (len > FRAME_MAX) return -1;
+    if (c->in_len - at - FRAME_HEADER < len) break;
+    const unsigned char *p = c->in + at + FRAME_HEADER;
+    if (type == 'i') {
+      if (stdin_pending_len > 0) break;
+      if (stdin_fd >= 0 && len > 0) {
+        memcpy(stdin_pending, p, len);
+        stdin_pending_len = len;
+        stdin_flush();
+      }
+    } else if (type == 'e') {
+      stdin_close_wanted = 1;
+      stdin_maybe_close();
+    } else if (type == 'w' && len >= 4) {
+      struct winsize ws = {.ws_row = (unsigned short)((p[0] << 8) | p[1]), .ws_col = (unsigned short)((p[2] << 8) | p[3])};
+      if (stdin_is_tty && stdin_fd >= 0) (void)ioctl(stdin_fd, TIOCSWINSZ, &ws);
+    } else if (type == 'o') {
+      c->subscribed = 1;
+      if (len >= 1 && p[0] == 1 && head_len > 0 && client_queue(c, head, head_len) < 0) return -1;
+      /* Only the first subscriber after the start may need what came before it. */
+      head_on = 0;
+      free(head);
+      head = NULL;
+      head_len = 0;
+    } else {
+      return -1;
+    }
+    at += FRAME_HEADER + len;
+  }
+  memmove(c->in, c->in + at, c->in_len - at);
+  c->in_len -= at;
+  return 0;
+}
+
+/* A client's socket is readable: take what fits, apply it. -1 = drop the client. */
+static int client_read(struct client *c) {
+  if (c->in_len < sizeof c->in) {
+    ssize_t r = read(c->in_fd, c->in + c->in_len, sizeof c->in - c->in_len);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    if (r < 0) return -1;
+    if (r == 0) c->in_eof = 1;
+    else c->in_len += (size_t)r;
+  }
+  return client_process(c);
+}
+
+static void accept_clients(int listen_fd) {
+  for (;;) {
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    if (client_add(fd, fd, 0) == NULL) close(fd);
+  }
+}
+
+static int listen_unix(const char *path) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof addr.sun_path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  strcpy(addr.sun_path, path);
+  unlink(path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 16) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+/* At the end: give subscribers what is still queued, for at most `ms`. */
+static void clients_final_flush(int ms) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    struct pollfd pfd[MAX_CLIENTS];
+    int idx[MAX_CLIENTS];
+    int n = 0;
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+      if (clients[i] == NULL || clients[i]->out_len == 0) continue;
+      idx[n] = i;
+      pfd[n++] = (struct pollfd){.fd = clients[i]->out_fd, .events = POLLOUT};
+    }
+    if (n == 0) return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long left = ms - ((now.tv_sec - start.tv_sec) * 1000LL + (now.tv_nsec - start.tv_nsec) / 1000000LL);
+    if (left <= 0 || poll(pfd, (nfds_t)n, (int)left) <= 0) return;
+    for (int k = 0; k < n; k++)
+      if (pfd[k].revents != 0 && client_flush(clients[idx[k]]) < 0) client_drop(idx[k]);
   }
 }
 
@@ -483,21 +756,14 @@ static void locate_oom_file(pid_t pid) {
 
 /* ---------- runtime ---------- */
 
-static pid_t spawn_runtime(int out_w, int err_w) {
-  const char *argv[MAX_RUNTIME_ARGS + 16];
+/* Run `RUNTIME [global args] SUB...` with the given stdio (in_r < 0: /dev/null), in a private
+ * mount namespace without --private-unmount when asked (crun on hybrid hosts). */
+static pid_t spawn_runtime(const char *const *sub, int in_r, int out_w, int err_w) {
+  const char *argv[MAX_RUNTIME_ARGS + 24];
   int a = 0;
   argv[a++] = opt.runtime;
   for (int i = 0; i < opt.n_runtime_args; i++) argv[a++] = opt.runtime_args[i];
-  argv[a++] = "create";
-  argv[a++] = "--bundle";
-  argv[a++] = opt.bundle;
-  argv[a++] = "--pid-file";
-  argv[a++] = opt.pid_file;
-  if (opt.tty) {
-    argv[a++] = "--console-socket";
-    argv[a++] = opt.console_socket;
-  }
-  argv[a++] = opt.id;
+  for (int i = 0; sub[i] != NULL && a < MAX_RUNTIME_ARGS + 23; i++) argv[a++] = sub[i];
   argv[a] = NULL;
 
   pid_t pid = fork();
@@ -511,7 +777,7 @@ static pid_t spawn_runtime(int out_w, int err_w) {
   signal(SIGHUP, SIG_DFL);
   int devnull = open("/dev/null", O_RDWR);
   if (devnull < 0) _exit(127);
-  dup2(devnull, 0);
+  dup2(in_r >= 0 ? in_r : devnull, 0);
   dup2(out_w, 1);
   dup2(err_w, 2);
   if (devnull > 2) close(devnull);
@@ -645,6 +911,9 @@ static void parse_args(int argc, char **argv) {
     else if (TAKE("--unmount-rootfs")) opt.unmount_rootfs = v;
     else if (TAKE("--sync-fd")) opt.sync_fd = atoi(v);
     else if (TAKE("--drain-timeout-ms")) opt.drain_timeout_ms = atoi(v);
+    else if (TAKE("--attach-socket")) opt.attach_socket = v;
+    else if (TAKE("--exec-process")) opt.exec_process = v;
+    else if (strcmp(a, "--stdin") == 0) opt.stdin_pipe = 1;
     else if (strcmp(a, "--tty") == 0) opt.tty = 1;
     else if (strcmp(a, "--start") == 0) opt.start = 1;
     else if (strcmp(a, "--cleanup") == 0) opt.cleanup = 1;
@@ -655,9 +924,17 @@ static void parse_args(int argc, char **argv) {
     }
 #undef TAKE
   }
+  if (opt.exec_process != NULL) {
+    if (opt.id == NULL || opt.runtime == NULL || opt.pid_file == NULL || opt.console_socket == NULL)
+      die_usage("usage: atomic-monitor --exec-process FILE --id ID --runtime PATH [--runtime-arg ARG]... --pid-file F --console-socket PATH "
+                "[--private-unmount DIR] [--sync-fd N]");
+    opt.daemonize = 0;
+    opt.tty = 1;
+    return;
+  }
   if (opt.id == NULL || opt.bundle == NULL || opt.runtime == NULL || opt.pid_file == NULL || opt.exit_file == NULL || opt.log_path == NULL) {
     die_usage("usage: atomic-monitor --id ID --bundle DIR --runtime PATH [--runtime-arg ARG]... --pid-file F --exit-file F "
-              "--log-path F [--log-max-size BYTES] [--log-max-file N] [--tty --console-socket PATH] [--monitor-pid-file F] "
+              "--log-path F [--log-max-size BYTES] [--log-max-file N] [--tty --console-socket PATH] [--stdin] [--attach-socket PATH] [--monitor-pid-file F] "
               "[--private-unmount DIR] [--start] [--cleanup [--unmount-rootfs DIR]] [--sync-fd N] [--no-daemonize]");
   }
   if (opt.tty && opt.console_socket == NULL) die_usage("--tty needs --console-socket");
@@ -709,30 +986,250 @@ static void daemonize(void) {
   if (p > 0) _exit(0);
 }
 
-int main(int argc, char **argv) {
-  parse_args(argc, argv);
-  close_inherited();
-  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (devnull >= 0) {
-    dup2(devnull, 0);
-    dup2(devnull, 1);
-    dup2(devnull, 2);
-    if (devnull > 2) close(devnull);
-  }
-  if (opt.sync_fd >= 0) fcntl(opt.sync_fd, F_SETFD, FD_CLOEXEC);
-  signal(SIGPIPE, SIG_IGN);
-  signal(SIGHUP, SIG_IGN);
-  if (chdir("/") < 0) fail("start", "chdir /: %s", strerror(errno));
-  umask(022);
-  if (opt.daemonize) daemonize();
+/* Write one report line to the sync pipe, keeping it open (the exec relay reports twice). */
+static void sync_line(const char *fmt, ...) {
+  if (opt.sync_fd < 0) return;
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (n > 0) (void)write_all(opt.sync_fd, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+}
 
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) fail("start", "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+struct outcome {
+  int exited;
+  int status;
+  struct timespec time;
+};
+
+/*
+ * Copy output (to the log, and terminal output to subscribers), feed stdin, apply resizes, until
+ * `target` has exited and its output is drained (or the drain deadline passed).
+ */
+static struct outcome supervise(pid_t target, int sfd, struct stream *streams, int nstreams, int listen_fd) {
+  struct outcome o = {0, 0, {0, 0}};
+  struct timespec deadline = {0, 0};
+  unsigned char *buf = malloc(READ_CHUNK);
+  if (buf == NULL) exit(1);
+  int open_streams = 0;
+  for (int i = 0; i < nstreams; i++) open_streams += streams[i].fd >= 0;
+  enum { MAXP = 4 + 2 + MAX_CLIENTS };
+  for (;;) {
+    struct pollfd pfd[MAXP];
+    int n = 0;
+    pfd[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+    int sidx[2] = {-1, -1}, cidx[MAX_CLIENTS], lidx = -1, iidx = -1;
+    int behind = clients_behind();
+    for (int i = 0; i < nstreams; i++) {
+      if (streams[i].fd < 0) continue;
+      sidx[i] = n;
+      pfd[n++] = (struct pollfd){.fd = streams[i].fd, .events = (short)(streams[i].live && behind && !o.exited ? 0 : POLLIN)};
+    }
+    if (listen_fd >= 0) {
+      lidx = n;
+      pfd[n++] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+    }
+    if (stdin_pending_len > 0 && stdin_fd >= 0) {
+      iidx = n;
+      pfd[n++] = (struct pollfd){.fd = stdin_fd, .events = POLLOUT};
+    }
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+      cidx[i] = -1;
+      struct client *c = clients[i];
+      if (c == NULL) continue;
+      short ev_in = !c->in_eof && stdin_pending_len == 0 ? POLLIN : 0;
+      short ev_out = c->out_len > 0 ? POLLOUT : 0;
+      int fd = c->in_fd;
+      short ev = (short)(ev_in | ev_out);
+      /* The relay's stdin and stdout are two descriptors: output first, then more input. */
+      if (c->in_fd != c->out_fd) {
+        fd = ev_out ? c->out_fd : c->in_fd;
+        ev = ev_out ? ev_out : ev_in;
+      }
+      /* A client with nothing to read or write is still polled: POLLHUP tells it went away. */
+      if (c->persistent && ev == 0) continue;
+      cidx[i] = n;
+      pfd[n++] = (struct pollfd){.fd = fd, .events = ev};
+    }
+    if (o.exited && open_streams == 0) break;
+    int timeout = -1;
+    if (o.exited) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      long long left = (deadline.tv_sec - now.tv_sec) * 1000LL + (deadline.tv_nsec - now.tv_nsec) / 1000000LL;
+      if (left <= 0) break;
+      timeout = (int)left;
+    }
+    int r = poll(pfd, (nfds_t)n, timeout);
+    if (r < 0 && errno != EINTR) break;
+    if (r <= 0) continue;
+    if (pfd[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+      }
+      for (;;) {
+        int st;
+        pid_t w = waitpid(-1, &st, WNOHANG);
+        if (w <= 0) break;
+        if (w == target && !o.exited) {
+          o.exited = 1;
+          o.status = st;
+          clock_gettime(CLOCK_REALTIME, &o.time);
+          clock_gettime(CLOCK_MONOTONIC, &deadline);
+          deadline.tv_sec += opt.drain_timeout_ms / 1000;
+          deadline.tv_nsec += (opt.drain_timeout_ms % 1000) * 1000000L;
+          if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+          }
+        }
+      }
+    }
+    for (int i = 0; i < nstreams; i++) {
+      if (sidx[i] < 0) continue;
+      if (pfd[sidx[i]].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (!stream_read(&streams[i], buf)) {
+          close(streams[i].fd);
+          streams[i].fd = -1;
+          open_streams--;
+        }
+      }
+    }
+    if (lidx >= 0 && (pfd[lidx].revents & POLLIN)) accept_clients(listen_fd);
+    if (iidx >= 0 && (pfd[iidx].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      if (pfd[iidx].revents & POLLOUT) stdin_flush();
+      else stdin_pending_len = 0; /* the reader went away */
+      stdin_maybe_close();
+    }
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+      struct client *c = clients[i];
+      if (c == NULL) continue;
+      int bad = 0;
+      if (cidx[i] >= 0) {
+        short rev = pfd[cidx[i]].revents, ev = pfd[cidx[i]].events;
+        if ((rev & POLLOUT) && client_flush(c) < 0) bad = 1;
+        if (!bad && (ev & POLLIN) && (rev & (POLLIN | POLLHUP | POLLERR))) bad = client_read(c) < 0;
+        else if (!bad && !(ev & POLLIN) && (rev & (POLLHUP | POLLERR | POLLNVAL))) bad = 1;
+      }
+      /* Frames held back by pending stdin go on once it drained. */
+      if (!bad && c->in_len > 0 && stdin_pending_len == 0) bad = client_process(c) < 0;
+      /* Done: it half-closed, its frames are applied, and it wants no output. */
+      if (!bad && c->in_eof && c->in_len == 0 && !c->subscribed && !c->persistent) bad = 1;
+      if (bad) client_drop(i);
+    }
+    log_flush();
+  }
+  free(buf);
+  if (!o.exited) {
+    /* poll failed: nothing left to copy, but the exit status still matters. */
+    while (waitpid(target, &o.status, 0) < 0 && errno == EINTR) {
+    }
+    clock_gettime(CLOCK_REALTIME, &o.time);
+  }
+  return o;
+}
+
+static int signal_fd_for_children(void) {
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   sigprocmask(SIG_BLOCK, &chld, NULL);
   int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) fail("start", "signalfd: %s", strerror(errno));
+  return sfd;
+}
+
+/*
+ * Exec relay: `docker exec -t` (the agent's child, it need not outlive the agent: dockerd's exec
+ * sessions end with their attach too). Node cannot receive a descriptor over SCM_RIGHTS, so this
+ * process takes the pty master from `RUNTIME exec --tty --detach --console-socket`, relays it over
+ * its own stdio (frames in on stdin, as on the attach socket; raw output on stdout), and, being
+ * the child subreaper the detached exec process is re-parented to, reports its exit status:
+ * {"pid":N} and then {"exitCode":N,"signal":S} on the sync pipe.
+ */
+static int exec_main(void) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) fail("start", "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+  int sfd = signal_fd_for_children();
+  logfile.fd = -1;
+  int listen_fd = listen_unix(opt.console_socket);
+  if (listen_fd < 0) fail("start", "console socket %s: %s", opt.console_socket, strerror(errno));
+  int err_p[2];
+  if (pipe2(err_p, O_CLOEXEC) < 0) fail("start", "pipe: %s", strerror(errno));
+  const char *sub[] = {"exec", "--process", opt.exec_process, "--tty", "--detach", "--console-socket", opt.console_socket, "--pid-file", opt.pid_file, opt.id, NULL};
+  pid_t rt = spawn_runtime(sub, -1, err_p[1], err_p[1]);
+  if (rt < 0) fail("exec", "fork: %s", strerror(errno));
+  close(err_p[1]);
+  int status;
+  while (waitpid(rt, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    char said[2048];
+    read_available(err_p[0], said, sizeof said);
+    unlink(opt.console_socket);
+    fail("exec", "%s exec failed (%s %d): %s", opt.runtime, WIFEXITED(status) ? "exit status" : "signal",
+         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), said[0] != '\0' ? said : "no message");
+  }
+  close(err_p[0]);
+  int master = receive_console(listen_fd);
+  close(listen_fd);
+  unlink(opt.console_socket);
+  if (master < 0) fail("exec", "the runtime sent no terminal on %s", opt.console_socket);
+  pid_t target = 0;
+  {
+    FILE *f = fopen(opt.pid_file, "re");
+    int p = 0;
+    if (f == NULL || fscanf(f, "%d", &p) != 1 || p <= 0) {
+      if (f != NULL) fclose(f);
+      fail("exec", "no process pid in %s", opt.pid_file);
+    }
+    fclose(f);
+    target = p;
+  }
+  sync_line("{\"pid\":%d}\n", (int)target);
+  fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+  stdin_fd = dup(master);
+  stdin_is_tty = 1;
+  fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+  fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
+  struct client *me = client_add(0, 1, 1);
+  if (me == NULL) fail("exec", "out of memory");
+  me->subscribed = 1;
+  struct stream st = {.fd = master, .name = "stdout", .live = 1};
+  struct outcome o = supervise(target, sfd, &st, 1, -1);
+  clients_final_flush(2000);
+  int code, sig = 0;
+  if (WIFEXITED(o.status)) code = WEXITSTATUS(o.status);
+  else {
+    sig = WTERMSIG(o.status);
+    code = 128 + sig;
+  }
+  sync_report("{\"exitCode\":%d,\"signal\":%d}\n", code, sig);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  parse_args(argc, argv);
+  close_inherited();
+  if (opt.exec_process == NULL) {
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull >= 0) {
+      dup2(devnull, 0);
+      dup2(devnull, 1);
+      dup2(devnull, 2);
+      if (devnull > 2) close(devnull);
+    }
+  }
+  if (opt.sync_fd >= 0) fcntl(opt.sync_fd, F_SETFD, FD_CLOEXEC);
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  if (chdir("/") < 0) fail("start", "chdir /: %s", strerror(errno));
+  umask(022);
+  if (opt.exec_process != NULL) return exec_main();
+  if (opt.daemonize) daemonize();
+
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) fail("start", "PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+  int sfd = signal_fd_for_children();
 
   if (opt.monitor_pid_file != NULL) {
     char pidtxt[32];
@@ -746,29 +1243,37 @@ int main(int argc, char **argv) {
   logfile.max_file = opt.log_max_file;
   if (log_open(0) < 0) fail("start", "opening the log %s: %s", opt.log_path, strerror(errno));
 
-  int out_p[2] = {-1, -1}, err_p[2] = {-1, -1};
+  int out_p[2] = {-1, -1}, err_p[2] = {-1, -1}, in_p[2] = {-1, -1};
   if (pipe2(err_p, O_CLOEXEC) < 0) fail("start", "pipe: %s", strerror(errno));
   int listen_fd = -1;
   if (opt.tty) {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(opt.console_socket) >= sizeof addr.sun_path) fail("start", "console socket path too long: %s", opt.console_socket);
-    strcpy(addr.sun_path, opt.console_socket);
-    unlink(opt.console_socket);
-    listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(listen_fd, 1) < 0)
-      fail("start", "console socket %s: %s", opt.console_socket, strerror(errno));
+    listen_fd = listen_unix(opt.console_socket);
+    if (listen_fd < 0) fail("start", "console socket %s: %s", opt.console_socket, strerror(errno));
   } else {
     if (pipe2(out_p, O_CLOEXEC) < 0) fail("start", "pipe: %s", strerror(errno));
     /* A larger pipe lets a chatty container run ahead of the monitor for longer. */
     fcntl(out_p[0], F_SETPIPE_SZ, 1 << 20);
     fcntl(err_p[0], F_SETPIPE_SZ, 1 << 20);
+    if (opt.stdin_pipe) {
+      if (pipe2(in_p, O_CLOEXEC) < 0) fail("start", "pipe: %s", strerror(errno));
+      fcntl(in_p[1], F_SETPIPE_SZ, 1 << 20);
+    }
+  }
+  /* Bound before the container exists, so that the agent can connect as soon as it is told the pid. */
+  int attach_fd = -1;
+  if (opt.attach_socket != NULL) {
+    attach_fd = listen_unix(opt.attach_socket);
+    if (attach_fd < 0) fail("start", "attach socket %s: %s", opt.attach_socket, strerror(errno));
+    fcntl(attach_fd, F_SETFL, fcntl(attach_fd, F_GETFL) | O_NONBLOCK);
   }
 
   /* With a TTY the runtime's own output goes to the err pipe (for its error messages); the
    * container's goes to the pty. Without, both pipes are the container's stdout/stderr. */
-  pid_t rt = spawn_runtime(opt.tty ? err_p[1] : out_p[1], err_p[1]);
+  const char *sub[] = {"create", "--bundle", opt.bundle, "--pid-file", opt.pid_file, opt.tty ? "--console-socket" : opt.id, opt.tty ? opt.console_socket : NULL, opt.tty ? opt.id : NULL, NULL};
+  pid_t rt = spawn_runtime(sub, in_p[0], opt.tty ? err_p[1] : out_p[1], err_p[1]);
   if (rt < 0) fail("create", "fork: %s", strerror(errno));
   if (out_p[1] >= 0) close(out_p[1]);
+  if (in_p[0] >= 0) close(in_p[0]);
   close(err_p[1]);
   int status;
   while (waitpid(rt, &status, 0) < 0 && errno == EINTR) {
@@ -778,6 +1283,7 @@ int main(int argc, char **argv) {
     read_available(err_p[0], said, sizeof said);
     if (said[0] == '\0' && out_p[0] >= 0) read_available(out_p[0], said, sizeof said);
     if (opt.tty) unlink(opt.console_socket);
+    if (opt.attach_socket != NULL) unlink(opt.attach_socket);
     fail("create", "%s create failed (%s %d): %s", opt.runtime, WIFEXITED(status) ? "exit status" : "signal",
          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), said[0] != '\0' ? said : "no message");
   }
@@ -788,6 +1294,7 @@ int main(int argc, char **argv) {
     int p = 0;
     if (f == NULL || fscanf(f, "%d", &p) != 1 || p <= 0) {
       if (f != NULL) fclose(f);
+      if (opt.attach_socket != NULL) unlink(opt.attach_socket);
       fail("create", "no container pid in %s", opt.pid_file);
     }
     fclose(f);
@@ -809,13 +1316,26 @@ int main(int argc, char **argv) {
     int master = receive_console(listen_fd);
     close(listen_fd);
     unlink(opt.console_socket);
-    if (master < 0) fail("create", "the runtime sent no terminal on %s", opt.console_socket);
+    if (master < 0) {
+      if (opt.attach_socket != NULL) unlink(opt.attach_socket);
+      fail("create", "the runtime sent no terminal on %s", opt.console_socket);
+    }
     close(err_p[0]);
-    streams[nstreams++] = (struct stream){.fd = master, .name = "stdout"};
+    streams[nstreams++] = (struct stream){.fd = master, .name = "stdout", .live = 1};
+    /* The master is also where stdin and resizes go; its own descriptor, so the end of the
+     * output (EIO once the last slave closed) does not take it away. */
+    stdin_fd = dup(master);
+    stdin_is_tty = 1;
+    head_on = opt.attach_socket != NULL;
   } else {
     streams[nstreams++] = (struct stream){.fd = out_p[0], .name = "stdout"};
     streams[nstreams++] = (struct stream){.fd = err_p[0], .name = "stderr"};
+    if (in_p[1] >= 0) {
+      stdin_fd = in_p[1];
+      fcntl(stdin_fd, F_SETFL, fcntl(stdin_fd, F_GETFL) | O_NONBLOCK);
+    }
   }
+  if (stdin_fd >= 0) fcntl(stdin_fd, F_SETFD, FD_CLOEXEC);
   for (int i = 0; i < nstreams; i++) fcntl(streams[i].fd, F_SETFL, fcntl(streams[i].fd, F_GETFL) | O_NONBLOCK);
 
   locate_oom_file(container);
@@ -828,6 +1348,7 @@ int main(int argc, char **argv) {
     int st = run_runtime("start", 0, said, sizeof said);
     if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
       if (opt.tty) unlink(opt.console_socket);
+      if (opt.attach_socket != NULL) unlink(opt.attach_socket);
       fail("start", "%s start failed (%s %d): %s", opt.runtime, st >= 0 && WIFEXITED(st) ? "exit status" : "signal",
            st < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), said[0] != '\0' ? said : "no message");
     }
@@ -835,73 +1356,11 @@ int main(int argc, char **argv) {
 
   sync_report("{\"pid\":%d,\"monitorPid\":%d}\n", (int)container, (int)getpid());
 
-  unsigned char *buf = malloc(READ_CHUNK);
-  if (buf == NULL) exit(1);
-  int exited = 0, exit_status = 0;
-  struct timespec exit_time = {0, 0}, deadline = {0, 0};
-  int open_streams = nstreams;
-  for (;;) {
-    struct pollfd pfd[3];
-    int n = 0;
-    pfd[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
-    int idx[2] = {-1, -1};
-    for (int i = 0; i < nstreams; i++) {
-      if (streams[i].fd < 0) continue;
-      idx[i] = n;
-      pfd[n++] = (struct pollfd){.fd = streams[i].fd, .events = POLLIN};
-    }
-    if (exited && open_streams == 0) break;
-    int timeout = -1;
-    if (exited) {
-      struct timespec now;
-      clock_gettime(CLOCK_MONOTONIC, &now);
-      long long left = (deadline.tv_sec - now.tv_sec) * 1000LL + (deadline.tv_nsec - now.tv_nsec) / 1000000LL;
-      if (left <= 0) break;
-      timeout = (int)left;
-    }
-    int r = poll(pfd, (nfds_t)n, timeout);
-    if (r < 0 && errno != EINTR) break;
-    if (r <= 0) continue;
-    if (pfd[0].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-      }
-      for (;;) {
-        int st;
-        pid_t w = waitpid(-1, &st, WNOHANG);
-        if (w <= 0) break;
-        if (w == container && !exited) {
-          exited = 1;
-          exit_status = st;
-          clock_gettime(CLOCK_REALTIME, &exit_time);
-          clock_gettime(CLOCK_MONOTONIC, &deadline);
-          deadline.tv_sec += opt.drain_timeout_ms / 1000;
-          deadline.tv_nsec += (opt.drain_timeout_ms % 1000) * 1000000L;
-          if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-          }
-        }
-      }
-    }
-    for (int i = 0; i < nstreams; i++) {
-      if (idx[i] < 0) continue;
-      if (pfd[idx[i]].revents & (POLLIN | POLLHUP | POLLERR)) {
-        if (!stream_read(&streams[i], buf)) {
-          close(streams[i].fd);
-          streams[i].fd = -1;
-          open_streams--;
-        }
-      }
-    }
-    log_flush();
-  }
-
-  if (!exited) {
-    /* poll failed: nothing left to copy, but the exit status still matters. */
-    while (waitpid(container, &exit_status, 0) < 0 && errno == EINTR) {
-    }
-    clock_gettime(CLOCK_REALTIME, &exit_time);
+  struct outcome o = supervise(container, sfd, streams, nstreams, attach_fd);
+  /* No new attach from here on; the subscribers get the rest of the output. */
+  if (attach_fd >= 0) {
+    close(attach_fd);
+    unlink(opt.attach_socket);
   }
   char ts[64];
   now_string(ts, sizeof ts);
@@ -911,6 +1370,7 @@ int main(int argc, char **argv) {
     fsync(logfile.fd);
     close(logfile.fd);
   }
+  clients_final_flush(2000);
 
   long long oom_after = read_oom_kills();
   int oom = oom_before >= 0 && oom_after > oom_before;
@@ -921,13 +1381,13 @@ int main(int argc, char **argv) {
     if (opt.unmount_rootfs != NULL && umount2(opt.unmount_rootfs, 0) < 0 && errno == EBUSY) umount2(opt.unmount_rootfs, MNT_DETACH);
   }
   int code, sig = 0;
-  if (WIFEXITED(exit_status)) code = WEXITSTATUS(exit_status);
+  if (WIFEXITED(o.status)) code = WEXITSTATUS(o.status);
   else {
-    sig = WTERMSIG(exit_status);
+    sig = WTERMSIG(o.status);
     code = 128 + sig;
   }
   char finished[64];
-  format_time(finished, sizeof finished, &exit_time);
+  format_time(finished, sizeof finished, &o.time);
   char esc_id[512];
   json_escape_cstr(esc_id, sizeof esc_id, opt.id);
   char out[1024];

@@ -156,7 +156,7 @@ test('run -d with name, label, memory and restart policy; ps, inspect -f, exec, 
   assert.equal((await atomic(['exec', '-w', '/tmp', '-e', 'X=7', 'web', 'sh', '-c', 'test "$(pwd)$X" = /tmp7 && exit 42'])).status, 42);
   const it = await atomic(['exec', '-it', 'web', 'sh']);
   assert.equal(it.status, 2);
-  assert.match(it.stderr, /interactive exec \(-i, -it\) is not supported/);
+  assert.match(it.stderr, /the input device is not a TTY/);
 
   const stats = ok(await atomic(['stats', '--no-stream', 'web']), 'stats').stdout.trimEnd().split('\n');
   assert.match(stats[0]!, /^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS$/);
@@ -263,7 +263,7 @@ test('errors: unknown containers exit 1 with the daemon\'s message; bad flags ex
   const partial = await atomic(['inspect', 'nope', '--format', '{{.Name}}']);
   assert.equal(partial.status, 1);
   const before = (JSON.parse(ok(await atomic(['ps', '-a', '--json']), 'ps').stdout) as unknown[]).length;
-  const usage = [['run', '-m', 'lots', image], ['run', '--cpus', '0.0000000001', image], ['run', '--rm', '--restart', 'always', image], ['run', '-i', image, 'sh'], ['update', 'x'], ['stop', '-t', 'soon', 'x']];
+  const usage = [['run', '-m', 'lots', image], ['run', '--cpus', '0.0000000001', image], ['run', '--rm', '--restart', 'always', image], ['run', '-i', '--detach-keys', 'ctrl-1', image, 'sh'], ['run', '-it', image, 'sh'], ['update', 'x'], ['stop', '-t', 'soon', 'x']];
   for (const [i, r] of (await Promise.all(usage.map((args) => atomic(args)))).entries()) {
     assert.equal(r.status, 2, `${usage[i]!.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^atomic: /, usage[i]!.join(' '));

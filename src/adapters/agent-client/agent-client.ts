@@ -5,6 +5,7 @@
 // {"errorDetail": {"code", "message"}} ends the stream as the same kind of error.
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from 'node:http';
 import type { request as httpsRequestFn } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { AtomicError, Cancelled, Unavailable, errorOfCode, type ErrorCode } from '../../lib/errors.js';
 import { formatEndpoint, type AgentEndpoint } from './agent-host.js';
 
@@ -145,6 +146,26 @@ export class AgentClient {
     return { status, headers: res.headers, body: res };
   }
 
+  /**
+   * An upgraded connection (Docker's hijack: `Connection: Upgrade`, `Upgrade: tcp`), what attach
+   * and an attached exec start answer with 101: the raw connection, to write stdin on and read the
+   * output from (framed, or raw with a TTY: `contentType` says which). Error answers throw.
+   */
+  async hijack(method: string, path: string, opts: AgentRequest = {}): Promise<{ socket: Duplex; contentType: string | undefined }> {
+    const versioned = await this.versioned(path, opts);
+    return new Promise((resolve, reject) => {
+      const upgraded = (res: IncomingMessage, socket: Duplex, head: Buffer): void => {
+        if (head.length > 0) socket.unshift(head);
+        resolve({ socket, contentType: header(res.headers, 'content-type') });
+      };
+      this.send(method, versioned, { ...opts, headers: { ...opts.headers, Connection: 'Upgrade', Upgrade: 'tcp' } }, opts.signal, upgraded).then(async (res) => {
+        const status = res.statusCode ?? 0;
+        const body = await drain(res);
+        reject(status >= 400 ? daemonError(status, body) : errorOfCode('Internal', `the agent answered ${method} ${path} without upgrading the connection (HTTP ${status})`));
+      }, reject);
+    });
+  }
+
   /** A JSON-stream request: `onMessage` for each line; an in-band error throws after its line. */
   async stream(method: string, path: string, onMessage: (m: JsonMessage) => void, opts: AgentRequest = {}): Promise<void> {
     const res = await this.send(method, await this.versioned(path, opts), opts, opts.signal);
@@ -193,7 +214,9 @@ export class AgentClient {
     return `/v${v}${path}${qs === '' ? '' : `?${qs}`}`;
   }
 
-  private async send(method: string, path: string, opts: AgentRequest, signal: AbortSignal | undefined): Promise<IncomingMessage> {
+  private async send(
+    method: string, path: string, opts: AgentRequest, signal: AbortSignal | undefined, onUpgrade?: (res: IncomingMessage, socket: Duplex, head: Buffer) => void,
+  ): Promise<IncomingMessage> {
     // node:https (and TLS with it) only for a tcp:// agent with TLS: loading it costs every
     // `atomic run` on the local socket ~10 ms of start-up.
     const httpsRequest: typeof httpsRequestFn | undefined = this.endpoint.kind !== 'unix' && this.endpoint.tls !== undefined ? (await import('node:https')).request : undefined;
@@ -210,6 +233,7 @@ export class AgentClient {
       if (e.kind === 'unix') req = httpRequest({ ...base, socketPath: e.path, host: 'atomicd' }, resolve);
       else if (e.tls === undefined) req = httpRequest({ ...base, host: e.host, port: e.port }, resolve);
       else req = (httpsRequest as typeof httpsRequestFn)({ ...base, host: e.host, port: e.port, ca: e.tls.ca, cert: e.tls.cert, key: e.tls.key, minVersion: 'TLSv1.2' }, resolve);
+      if (onUpgrade !== undefined) req.on('upgrade', onUpgrade);
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (signal?.aborted === true) return reject(new Cancelled(`${method} ${path}: cancelled`, { cause: err }));
         const where = formatEndpoint(e);

@@ -23,6 +23,8 @@ export interface MonitorFiles {
   readonly monitorPidFile: string;
   /** For TTY containers: where the runtime sends the pty master (must be < 108 bytes). */
   readonly consoleSocket: string;
+  /** The monitor's attach socket (stdin, resize, live terminal output; see monitor-attach.ts); < 108 bytes. */
+  readonly attachSocket: string;
 }
 
 export function monitorFiles(containerDir: string): MonitorFiles {
@@ -31,6 +33,7 @@ export function monitorFiles(containerDir: string): MonitorFiles {
     exitFile: join(containerDir, 'exit.json'),
     monitorPidFile: join(containerDir, 'monitor.pid'),
     consoleSocket: join(containerDir, 'console.sock'),
+    attachSocket: join(containerDir, 'attach.sock'),
   };
 }
 
@@ -49,6 +52,10 @@ export interface StartMonitorOptions {
   /** --log-opt max-file (default 1). */
   readonly logMaxFiles?: number;
   readonly tty?: boolean;
+  /** Docker's OpenStdin (-i): the container's stdin is a pipe the monitor holds, fed over the attach socket. */
+  readonly stdin?: boolean;
+  /** Listen on files.attachSocket (for -i and -t containers). */
+  readonly attach?: boolean;
   /** The monitor runs the runtime's `start` too: resolves once the container runs. */
   readonly start?: boolean;
   /** After the exit, before the exit file: `delete --force` the runtime's container and unmount `unmountRootfs`. */
@@ -83,6 +90,8 @@ export function startMonitor(o: StartMonitorOptions): Promise<MonitorStarted> {
     '--log-path', o.logPath, '--log-max-size', String(o.logMaxSizeBytes ?? 0), '--log-max-file', String(o.logMaxFiles ?? 1),
     '--sync-fd', '3',
     ...(o.tty === true ? ['--tty', '--console-socket', o.files.consoleSocket] : []),
+    ...(o.stdin === true && o.tty !== true ? ['--stdin'] : []),
+    ...(o.attach === true ? ['--attach-socket', o.files.attachSocket] : []),
     ...(inv.privateUnmount !== undefined ? ['--private-unmount', inv.privateUnmount] : []),
     ...(o.start === true ? ['--start'] : []),
     ...(o.cleanupAfterExit === true ? ['--cleanup', ...(o.unmountRootfs !== undefined ? ['--unmount-rootfs', o.unmountRootfs] : [])] : []),

@@ -55,6 +55,15 @@ export interface ExecResult {
   readonly stderr: string;
 }
 
+/** A process started with `exec` whose stdio are pipes to the caller (an attached, non-TTY exec). */
+export interface SpawnedExec {
+  readonly stdin: import('node:stream').Writable;
+  readonly stdout: import('node:stream').Readable;
+  readonly stderr: import('node:stream').Readable;
+  /** The exit status (128 + signal when killed); `error`: the runtime could not start the process (its own words). */
+  readonly exit: Promise<{ readonly exitCode: number; readonly error?: string }>;
+}
+
 /**
  * How the monitor (native/monitor/atomic-monitor) must run this runtime's `create`: the binary,
  * its global arguments, and the mount to hide in a private mount namespace (crun on hybrid hosts).
@@ -88,5 +97,7 @@ export interface OciRuntime {
   pause(id: string, signal?: AbortSignal): Promise<void>;
   /** Thaw a paused container (`resume`). */
   resume(id: string, signal?: AbortSignal): Promise<void>;
+  /** `exec` with the process's stdin, stdout and stderr as pipes to the caller, streamed while it runs. */
+  spawnExec(id: string, process: OciProcess): Promise<SpawnedExec>;
   monitorInvocation(): MonitorInvocation;
 }

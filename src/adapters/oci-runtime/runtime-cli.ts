@@ -21,7 +21,7 @@ import type { CgroupMode } from '../../core/containers/resources.js';
 import { AlreadyExists, Cancelled, Conflict, FailedPrecondition, Internal, InvalidArgument, NotFound, Unavailable } from '../../lib/errors.js';
 import { runCommand } from '../rootfs/run-command.js';
 import type {
-  CreateOptions, DeleteOptions, ExecOptions, ExecResult, MonitorInvocation, OciRuntime, RuntimeName, RuntimeState, RuntimeStatus,
+  CreateOptions, DeleteOptions, ExecOptions, ExecResult, MonitorInvocation, OciRuntime, RuntimeName, RuntimeState, RuntimeStatus, SpawnedExec,
 } from './oci-runtime.js';
 
 /** The cgroup2 mount of a hybrid host (systemd's layout), hidden from crun. */
@@ -294,6 +294,33 @@ class RuntimeCli implements OciRuntime {
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+  }
+
+  async spawnExec(id: string, proc: OciProcess): Promise<SpawnedExec> {
+    this.checkId(id);
+    if (!(await this.known(id))) throw new NotFound(`${this.name}: no such container: ${id}`, { subject: id });
+    const tmp = await mkdtemp(join(this.root, '.exec-'));
+    const file = join(tmp, 'process.json');
+    const logPath = join(tmp, 'log.json');
+    await writeFile(file, ociSpecJson(proc));
+    // The runtime's stdio is the process's (pass-through), so its own messages go to a --log file.
+    const { file: cmd, args } = this.command([`--log=${logPath}`, 'exec', `--process=${file}`, id], true);
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const exit = new Promise<{ exitCode: number; error?: string }>((resolve) => {
+      child.once('error', (e) => resolve({ exitCode: 126, error: `${this.name} exec: ${e.message}` }));
+      child.once('close', (code, sig) => {
+        void (async () => {
+          const log = await readFile(logPath, 'utf8').catch(() => '');
+          await rm(tmp, { recursive: true, force: true });
+          const exitCode = code ?? 128 + (sig === null ? 0 : (osConstants.signals[sig] ?? 0));
+          // runc and crun log at error level only when they, not the process, failed.
+          const said = runtimeMessage(log.split('\n').filter((l) => /"level":"(error|fatal)"/.test(l)).join('\n'));
+          resolve({ exitCode, ...(exitCode !== 0 && said !== '' ? { error: said } : {}) });
+        })();
+      });
+    });
+    child.stdin.on('error', () => undefined);
+    return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exit };
   }
 }
 

@@ -5,7 +5,7 @@
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -43,9 +43,15 @@ export async function startApiServer(router: Router, listen: Listen, log: Logger
   // Attach and exec upgrade the connection (docker's hijack): the request arrives here instead of
   // as a 'request'. A ServerResponse on the same socket answers errors the usual way; a handler
   // that takes the connection calls ctx.hijack.
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (head.length > 0) socket.unshift(head);
-    const res = new ServerResponse(req);
+  server.on('upgrade', (upgradeReq: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    void upgradedBody(upgradeReq, socket, head).then((body) => onUpgrade(upgradeReq, socket, body), () => socket.destroy());
+  });
+  const onUpgrade = (upgradeReq: IncomingMessage, socket: Duplex, body: Buffer): void => {
+    const req = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
+      headers: upgradeReq.headers, method: upgradeReq.method, url: upgradeReq.url, httpVersion: upgradeReq.httpVersion, socket: upgradeReq.socket,
+    }) as unknown as IncomingMessage;
+    const res = new ServerResponse(upgradeReq);
     res.assignSocket(socket as Socket);
     res.once('finish', () => socket.end());
     let taken = false;
@@ -56,9 +62,8 @@ export async function startApiServer(router: Router, listen: Listen, log: Logger
       socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\nServer: ${SERVER_NAME}\r\n\r\n`);
       return socket;
     };
-    socket.on('error', () => undefined);
     void dispatch(router, req, res, log, hijack);
-  });
+  };
   // What Node's HTTP parser refuses before any handler runs (bad framing, a bad Content-Length,
   // headers over the limit): Docker's JSON error body rather than Node's bare status line, so a
   // client shows a message; then the connection is closed, as its framing cannot be trusted.
@@ -105,6 +110,43 @@ export async function startApiServer(router: Router, listen: Listen, log: Logger
   const port = typeof addr === 'object' && addr !== null ? addr.port : listen.port;
   log.info({ host: listen.host, port, tls: listen.kind === 'tls' }, 'API listening on TCP');
   return { address: `tcp://${listen.host}:${port}`, close: () => closeServer(server) };
+}
+
+/** Bodies above this are refused on upgraded requests (exec start's is a few dozen bytes). */
+const MAX_UPGRADED_BODY_BYTES = 1 << 20;
+
+/**
+ * The body of an upgraded request (exec start's {"Detach":false,"Tty":true}) comes first on the
+ * socket, before what the client then writes as stdin, and Node's parser gives an upgraded
+ * request no body: its Content-Length bytes are taken off here, the rest is left on the socket.
+ */
+async function upgradedBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Buffer> {
+  const length = Number(req.headers['content-length'] ?? '0');
+  const want = Number.isInteger(length) && length > 0 ? length : 0;
+  if (want > MAX_UPGRADED_BODY_BYTES) throw new InvalidArgument(`the request body of an upgraded request is over ${MAX_UPGRADED_BODY_BYTES} bytes`);
+  let got = head;
+  while (got.length < want) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (b: Buffer): void => {
+        socket.pause();
+        done(b);
+      };
+      const done = (b: Buffer | null): void => {
+        socket.off('data', onData);
+        socket.off('end', onEnd);
+        resolve(b);
+      };
+      const onEnd = (): void => done(null);
+      socket.on('data', onData);
+      socket.once('end', onEnd);
+      socket.resume();
+    });
+    if (chunk === null) break;
+    got = Buffer.concat([got, chunk]);
+  }
+  const rest = got.subarray(want);
+  if (rest.length > 0) socket.unshift(rest);
+  return got.subarray(0, want);
 }
 
 async function closeServer(server: Server, socketPath?: string): Promise<void> {

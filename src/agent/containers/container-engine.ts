@@ -28,8 +28,11 @@ import { bundleDir, prepareBundle, releaseBundle, resolveInRoot } from '../../ad
 import { mountOverlayRootfs, unmountRootfs } from '../../adapters/oci-runtime/rootfs-mount.js';
 import type { HostFacts } from '../../adapters/oci-runtime/host-facts.js';
 import { formatLogEntry, readJsonFileLog, type LogEntry } from '../../adapters/oci-runtime/json-file-log.js';
+import { startPipedExec, startTtyExec, type ExecSession } from '../../adapters/oci-runtime/exec-session.js';
+import { connectMonitorAttach, resizeThroughMonitor, type MonitorAttach } from '../../adapters/oci-runtime/monitor-attach.js';
 import { monitorAlive, monitorFiles, readExitFile, startMonitor, waitForExit, type ContainerExit, type MonitorFiles } from '../../adapters/oci-runtime/monitor.js';
 import type { OciRuntime } from '../../adapters/oci-runtime/oci-runtime.js';
+import type { OciProcess } from '../../core/containers/oci-spec.js';
 import { canonicalName, generateName } from '../../core/containers/container-names.js';
 import { resolveContainerSpec, type ContainerConfig, type HostConfig, type ImageConfig } from '../../core/containers/container-spec.js';
 import {
@@ -231,7 +234,8 @@ export class ContainerEngine {
 
   private filesOf(id: string): MonitorFiles {
     // The console socket must fit in sockaddr_un (108 bytes): a short name beside the records.
-    return { ...monitorFiles(this.dirOf(id)), consoleSocket: join(this.o.stateDir, 'sock', id.slice(0, 16)) };
+    const short = join(this.o.stateDir, 'sock', id.slice(0, 16));
+    return { ...monitorFiles(this.dirOf(id)), consoleSocket: short, attachSocket: `${short}.attach` };
   }
 
   private logPathOf(id: string): string {
@@ -445,7 +449,9 @@ export class ContainerEngine {
         cgroupsPath: this.cgroupsPathOf(id), network: attachment.namespace, addresses: attachment.addresses,
         resolveVolume: (name) => volumePaths.get(name) ?? name,
       });
-      if (r.spec.tty) await mkdir(dirname(files.consoleSocket), { recursive: true, mode: 0o700 });
+      // -t and -i: the monitor holds the terminal or the stdin pipe, reached over its attach socket.
+      const attach = r.spec.tty || r.spec.openStdin;
+      if (attach) await mkdir(dirname(files.consoleSocket), { recursive: true, mode: 0o700 });
       const rotation = logRotationOf(r.hostConfig.LogConfig);
       // Taken before the monitor starts it: a short-lived process may end (FinishedAt, from the
       // monitor) before the monitor reports.
@@ -455,6 +461,7 @@ export class ContainerEngine {
       // the agent's (cleanupRuntime still checks and finishes whatever the monitor could not).
       const started = await startMonitor({
         monitorPath: this.o.monitorPath, runtime: this.o.runtime, id, bundle: prepared.bundle, files, logPath: this.logPathOf(id), tty: r.spec.tty,
+        stdin: r.spec.openStdin, attach,
         logMaxSizeBytes: rotation.maxSizeBytes, logMaxFiles: rotation.maxFiles, start: true, cleanupAfterExit: true, unmountRootfs: prepared.rootfsPath,
       });
       const running = await this.put({ ...r, state: toRunning(r.state, { pid: started.containerPid, monitorPid: started.monitorPid, startedAt }), startedBefore: true });
@@ -465,8 +472,11 @@ export class ContainerEngine {
       await this.cleanupRuntime(id);
       if (attached) await this.networking.detach({ id, name: r.name, hostConfig: r.hostConfig }).catch(() => undefined);
       const message = e instanceof Error ? e.message : String(e);
-      await this.put({ ...r, state: toExited(r.state, { exitCode: START_FAILED_EXIT_CODE, oomKilled: false, finishedAt: this.nowIso(), error: message }) });
+      const failed = await this.put({ ...r, state: toExited(r.state, { exitCode: START_FAILED_EXIT_CODE, oomKilled: false, finishedAt: this.nowIso(), error: message }) });
       this.notify({ id, kind: 'exit', exitCode: START_FAILED_EXIT_CODE });
+      // dockerd removes an AutoRemove container whose start failed too (`docker run --rm` waits
+      // for condition=removed after the start error).
+      if (r.hostConfig.AutoRemove === true) await this.destroy({ ...failed, state: toRemoving(failed.state) }).catch((d: unknown) => this.log.warn({ container: id, err: d }, 'removing the container failed'));
       throw e;
     }
   }
@@ -767,6 +777,7 @@ export class ContainerEngine {
     await this.networking.removed(netc).catch((e: unknown) => this.log.warn({ container: r.id, err: e }, 'network release failed'));
     await removeCgroupTree(this.o.cgroups, this.cgroupsPathOf(r.id)).catch((e: unknown) => this.log.warn({ container: r.id, err: e }, 'removing the cgroup failed'));
     await rm(this.filesOf(r.id).consoleSocket, { force: true });
+    await rm(this.filesOf(r.id).attachSocket, { force: true });
     await this.store.remove(r.id);
     this.records.delete(r.id);
     this.statsSamples.delete(r.id);
@@ -926,19 +937,61 @@ export class ContainerEngine {
     const r = this.find(ref);
     if (!hasProcess(r.state)) throw new Conflict(`Container ${r.id} is not running`, { subject: ref });
     if (r.state.status === 'paused') throw new Conflict(`Container ${r.id} is paused, unpause the container before exec`, { subject: ref });
-    // A terminal needs a console socket and a client attached to the pty: that is attach's job.
-    if (req.Tty === true) throw new Unimplemented('exec with a TTY needs an attached client; run it without Tty', { subject: 'Tty' });
+    // A terminal's output is not two streams to collect: execSession relays it while it runs.
+    if (req.Tty === true) throw new Unimplemented('exec with a TTY runs attached (execSession); run it without Tty here', { subject: 'Tty' });
+    const proc = await this.execProcess(r, req);
+    const res = await this.o.runtime.exec(r.id, proc, { ...(req.signal !== undefined ? { signal: req.signal } : {}), ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}) });
+    const code = res.exitCode ?? (res.signal !== null ? 128 + signalNumberOf(res.signal) : 126);
+    return { ExitCode: code, Stdout: res.stdout, Stderr: res.stderr };
+  }
+
+  private async execProcess(r: ContainerRecord, req: ExecConfig): Promise<OciProcess> {
     const rootfs = join(this.dirOf(r.id), 'bundle', 'rootfs');
     const readImageFile = async (p: string): Promise<string | undefined> => readFile(await resolveInRoot(rootfs, p), 'utf8').catch(() => undefined);
     const h = this.o.hostFacts;
-    const proc = ociExecProcess(r.spec, {
+    return ociExecProcess(r.spec, {
       rootfs, cgroupsPath: this.cgroupsPathOf(r.id), cgroupMode: h.cgroupFeatures.mode, arch: h.arch, hardLimits: h.hardLimits,
       availableCapabilities: h.capabilities, userDatabase: { passwd: await readImageFile('/etc/passwd'), group: await readImageFile('/etc/group') },
       ...(h.initPath !== undefined ? { initPath: h.initPath } : {}),
     }, req);
-    const res = await this.o.runtime.exec(r.id, proc, { ...(req.signal !== undefined ? { signal: req.signal } : {}), ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}) });
-    const code = res.exitCode ?? (res.signal !== null ? 128 + signalNumberOf(res.signal) : 126);
-    return { ExitCode: code, Stdout: res.stdout, Stderr: res.stderr };
+  }
+
+  /**
+   * An attached `docker exec` (-i, -t, or output streamed while it runs): stdin, output and
+   * window size of the running process (exec-session.ts says why the agent, not the monitor,
+   * holds them).
+   */
+  async execSession(ref: string, req: ExecConfig): Promise<ExecSession> {
+    this.checkOpen();
+    const r = this.find(ref);
+    if (!hasProcess(r.state)) throw new Conflict(`Container ${r.id} is not running`, { subject: ref });
+    if (r.state.status === 'paused') throw new Conflict(`Container ${r.id} is paused, unpause the container before exec`, { subject: ref });
+    const proc = await this.execProcess(r, req);
+    if (req.Tty !== true) return startPipedExec(this.o.runtime, r.id, proc);
+    const sockDir = join(this.o.stateDir, 'sock');
+    await mkdir(sockDir, { recursive: true, mode: 0o700 });
+    return startTtyExec({
+      monitorPath: this.o.monitorPath, runtime: this.o.runtime, id: r.id, process: proc, workParent: this.dirOf(r.id),
+      consoleSocket: join(sockDir, `x${randomBytes(6).toString('hex')}`),
+    });
+  }
+
+  /**
+   * The monitor's attach socket of a container with a process (stdin for -i, the terminal for
+   * -t); undefined when it has none or its monitor has gone (the container ended).
+   */
+  async attachStdio(ref: string): Promise<MonitorAttach | undefined> {
+    const r = this.find(ref);
+    if (!hasProcess(r.state) || !(r.spec.tty || r.spec.openStdin)) return undefined;
+    return connectMonitorAttach(this.filesOf(r.id).attachSocket);
+  }
+
+  /** POST /containers/{id}/resize: the terminal's size (TIOCSWINSZ, the container sees SIGWINCH). */
+  async resize(ref: string, rows: number, cols: number): Promise<void> {
+    const r = this.find(ref);
+    if (!hasProcess(r.state)) throw new Conflict(`Container ${r.id} is not running`, { subject: ref });
+    if (!r.spec.tty) return;
+    if (!(await resizeThroughMonitor(this.filesOf(r.id).attachSocket, rows, cols))) throw new Conflict(`Container ${r.id} is not running`, { subject: ref });
   }
 
   /** One `docker stats --no-stream` sample; precpu_stats is the previous call's sample. */

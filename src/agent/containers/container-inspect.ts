@@ -159,7 +159,7 @@ function configJSON(r: ContainerRecord): ContainerConfigJSON {
     ...(s.exposedPorts.length > 0 ? { ExposedPorts: ports } : {}),
     Tty: s.tty,
     OpenStdin: s.openStdin,
-    StdinOnce: false,
+    StdinOnce: c.StdinOnce ?? false,
     Env: [...s.env],
     Cmd: s.cmd.length > 0 ? [...s.cmd] : null,
     Image: r.imageRef,

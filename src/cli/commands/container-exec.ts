@@ -1,11 +1,13 @@
-// atomic exec [-d] [-e K=V] [--env-file F] [-u USER] [-w DIR] [--privileged] [-t] CONTAINER CMD...
+// atomic exec [-d] [-i] [-t] [--detach-keys K] [-e K=V] [--env-file F] [-u USER] [-w DIR] [--privileged] CONTAINER CMD...
 // Run a command in a running container, print its output (stdout to stdout, stderr to stderr)
-// and exit with its exit code, as `docker exec` does. The agent runs the command to its end and
-// then sends the output (no hijacked connection yet), so interactive use (-i) is refused.
+// while it runs and exit with its exit code, as `docker exec` does: over an upgraded connection,
+// with our stdin as the command's (-i), the local terminal raw and its size sent (-it).
 import { readFile } from 'node:fs/promises';
 import { parseEnvFile } from '../../core/containers/run-flags.js';
 import { InvalidArgument, fromSystemError } from '../../lib/errors.js';
-import { containerPath, demultiplex, withAgent, type ContainerOptions } from './container-common.js';
+import { parseDetachKeys } from '../../core/containers/detach-keys.js';
+import { streamAttached } from './attached-stream.js';
+import { containerPath, withAgent, type ContainerOptions } from './container-common.js';
 
 export interface ExecOptions extends ContainerOptions {
   readonly detach?: boolean;
@@ -16,12 +18,14 @@ export interface ExecOptions extends ContainerOptions {
   readonly privileged?: boolean;
   readonly interactive?: boolean;
   readonly tty?: boolean;
+  readonly detachKeys?: string;
 }
 
 export async function run(container: string, command: readonly string[], opts: ExecOptions): Promise<void> {
-  if (opts.interactive === true) {
-    throw new InvalidArgument('interactive exec (-i, -it) is not supported by atomicd yet: it needs a hijacked connection; run the command without -i', { subject: '--interactive' });
-  }
+  const tty = opts.tty === true;
+  const stdin = opts.interactive === true && opts.detach !== true;
+  if (opts.detachKeys !== undefined) parseDetachKeys(opts.detachKeys, '--detach-keys');
+  if (tty && stdin && process.stdin.isTTY !== true) throw new InvalidArgument('the input device is not a TTY: drop -t, or run from a terminal', { subject: '--tty' });
   if (command.length === 0) throw new InvalidArgument('exec needs a command to run', { subject: 'COMMAND' });
   const env: string[] = [];
   for (const path of opts.envFile ?? []) {
@@ -37,7 +41,9 @@ export async function run(container: string, command: readonly string[], opts: E
   await withAgent(opts, async (client) => {
     const { Id } = await client.json<{ Id: string }>('POST', containerPath(container, '/exec'), {
       body: {
-        AttachStdin: false, AttachStdout: opts.detach !== true, AttachStderr: opts.detach !== true, Tty: opts.tty === true, Cmd: command,
+        AttachStdin: stdin, AttachStdout: opts.detach !== true, AttachStderr: opts.detach !== true, Tty: tty, Cmd: command,
+        ...(opts.detachKeys !== undefined ? { DetachKeys: opts.detachKeys } : {}),
+        ...(tty && process.stdout.isTTY === true ? { ConsoleSize: [process.stdout.rows, process.stdout.columns] } : {}),
         ...(env.length > 0 ? { Env: env } : {}), ...(opts.user !== undefined ? { User: opts.user } : {}),
         ...(opts.workdir !== undefined ? { WorkingDir: opts.workdir } : {}), Privileged: opts.privileged === true,
       },
@@ -46,8 +52,12 @@ export async function run(container: string, command: readonly string[], opts: E
       await client.request('POST', `/exec/${Id}/start`, { body: { Detach: true, Tty: opts.tty === true } });
       return;
     }
-    const res = await client.open('POST', `/exec/${Id}/start`, { body: { Detach: false, Tty: opts.tty === true } });
-    await demultiplex(res.body, res.headers, opts.tty === true);
+    const { socket, contentType } = await client.hijack('POST', `/exec/${Id}/start`, { body: { Detach: false, Tty: tty } });
+    const end = await streamAttached(socket, contentType, {
+      tty, stdin, ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys } : {}),
+      resize: (rows, cols) => client.request('POST', `/exec/${Id}/resize`, { query: { h: String(rows), w: String(cols) } }).then(() => undefined),
+    });
+    if (end === 'detached') return;
     const info = await client.json<{ ExitCode: number | null; Running: boolean }>('GET', `/exec/${Id}/json`);
     process.exitCode = info.ExitCode ?? 126;
   });

@@ -10,6 +10,11 @@
 // a container that exits at once could be removed before its logs are read. With -d, --rm is
 // HostConfig.AutoRemove and the agent removes the container when it exits.
 //
+// With -i or -t the output comes over an attach (Docker's hijacked connection) opened before the
+// start, as `docker run` does: our stdin goes to the container (-i; its end closes the container's
+// stdin, StdinOnce), the local terminal is in raw mode with -it and its size follows SIGWINCH, and
+// the detach keys (--detach-keys, default ctrl-p,ctrl-q) leave the container running.
+//
 // Ctrl-C without -d stops following and leaves the container running (docker would proxy the
 // signal to the container; we do not, to keep `atomic run` a viewer of the container's life). The
 // exit status is then 130 and a foreground --rm is not done: `atomic rm -f` it.
@@ -18,6 +23,8 @@ import type { AgentClient } from '../../adapters/agent-client/agent-client.js';
 import { familiarString, parseNormalizedReference, withDefaultTag, type ImageReference } from '../../formats/oci/reference.js';
 import { runFlagsToCreateBody, type CreateBody, type RunFlags } from '../../core/containers/run-flags.js';
 import { InvalidArgument, NotFound, fromSystemError } from '../../lib/errors.js';
+import { parseDetachKeys } from '../../core/containers/detach-keys.js';
+import { streamAttached } from './attached-stream.js';
 import { containerPath, demultiplex, endedByUs, interruptSignal, withAgent, type ContainerOptions } from './container-common.js';
 
 export interface RunOptions extends ContainerOptions, Omit<RunFlags, 'envFiles' | 'tty'> {
@@ -26,6 +33,7 @@ export interface RunOptions extends ContainerOptions, Omit<RunFlags, 'envFiles' 
   readonly envFile?: readonly string[];
   readonly interactive?: boolean;
   readonly tty?: boolean;
+  readonly detachKeys?: string;
   /** docker's --pull: missing (default) pulls on "No such image", always pulls first, never does not pull. */
   readonly pull?: 'missing' | 'always' | 'never';
 }
@@ -36,9 +44,7 @@ export const EXIT_RUN_FAILED = 125;
 const EXIT_INTERRUPTED = 130;
 
 async function createBody(image: string, command: readonly string[], opts: RunOptions): Promise<CreateBody> {
-  if (opts.interactive === true) {
-    throw new InvalidArgument('keeping stdin open (-i) is not supported by atomicd yet; run without -i (add -d to run in the background)', { subject: '--interactive' });
-  }
+  if (opts.detachKeys !== undefined) parseDetachKeys(opts.detachKeys, '--detach-keys');
   const envFiles = [];
   for (const path of opts.envFile ?? []) {
     const text = await readFile(path, 'utf8').catch((e: unknown) => {
@@ -46,7 +52,11 @@ async function createBody(image: string, command: readonly string[], opts: RunOp
     });
     envFiles.push({ path, text });
   }
-  return runFlagsToCreateBody(image, command, { ...opts, envFiles }, (k) => process.env[k]);
+  const body = runFlagsToCreateBody(image, command, { ...opts, envFiles }, (k) => process.env[k]);
+  if (opts.interactive !== true) return body;
+  // docker run -i: stdin kept open; attached (no -d), it is closed when our stdin ends.
+  const attached = opts.detach !== true;
+  return { ...body, OpenStdin: true, StdinOnce: attached };
 }
 
 /** The image reference to pull, or undefined for something that is no name (an image ID). */
@@ -87,7 +97,8 @@ async function createContainer(client: AgentClient, body: CreateBody, name: stri
 }
 
 export async function create(image: string, command: readonly string[], opts: RunOptions): Promise<void> {
-  const body = await createBody(image, command, opts);
+  // docker create -i: stdin open, but no first attach closes it (StdinOnce is run's).
+  const body = { ...(await createBody(image, command, opts)), ...(opts.interactive === true ? { StdinOnce: false } : {}) };
   await withAgent(opts, async (client) => {
     process.stdout.write(`${await createContainer(client, body, opts.name, opts.pull)}\n`);
   }, EXIT_RUN_FAILED);
@@ -96,6 +107,10 @@ export async function create(image: string, command: readonly string[], opts: Ru
 export async function run(image: string, command: readonly string[], opts: RunOptions): Promise<void> {
   let body = await createBody(image, command, opts);
   const detach = opts.detach === true;
+  // As docker: checked before anything is created.
+  if (!detach && opts.tty === true && opts.interactive === true && process.stdin.isTTY !== true) {
+    throw new InvalidArgument('the input device is not a TTY: drop -t, or run from a terminal', { subject: '--tty' });
+  }
   const removeHere = !detach && opts.rm === true;
   if (removeHere) body = { ...body, HostConfig: { ...body.HostConfig, AutoRemove: false } };
   await withAgent(opts, async (client) => {
@@ -103,6 +118,10 @@ export async function run(image: string, command: readonly string[], opts: RunOp
     if (detach) {
       await client.request('POST', containerPath(id, '/start'));
       process.stdout.write(`${id}\n`);
+      return;
+    }
+    if (opts.interactive === true || opts.tty === true) {
+      await runAttached(client, id, opts, removeHere);
       return;
     }
     const interrupt = interruptSignal();
@@ -118,7 +137,7 @@ export async function run(image: string, command: readonly string[], opts: RunOp
       }
       try {
         const logs = await client.open('GET', containerPath(id, '/logs'), { query: { follow: '1', stdout: '1', stderr: '1' }, signal: interrupt.signal });
-        await demultiplex(logs.body, logs.headers, opts.tty === true);
+        await demultiplex(logs.body, logs.headers, false);
         const chunks: Buffer[] = [];
         for await (const c of wait.body as AsyncIterable<Buffer>) chunks.push(c);
         const result = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { StatusCode: number; Error?: { Message?: string } | null };
@@ -135,4 +154,37 @@ export async function run(image: string, command: readonly string[], opts: RunOp
       interrupt.off();
     }
   }, EXIT_RUN_FAILED);
+}
+
+/** run -i / -t: attach first, then wait, start, and stream until the container's output ends. */
+async function runAttached(client: AgentClient, id: string, opts: RunOptions, removeHere: boolean): Promise<void> {
+  const tty = opts.tty === true;
+  const stdin = opts.interactive === true;
+  const { socket, contentType } = await client.hijack('POST', containerPath(id, '/attach'), {
+    query: { stream: '1', stdout: '1', stderr: '1', stdin: stdin ? '1' : '0', ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys } : {}) },
+  });
+  const wait = await client.open('POST', containerPath(id, '/wait'), { query: { condition: 'next-exit' } });
+  try {
+    await client.request('POST', containerPath(id, '/start'));
+  } catch (e) {
+    socket.destroy();
+    wait.body.destroy();
+    if (removeHere) await client.request('DELETE', containerPath(id), { query: { force: '1', v: '1' } }).catch(() => undefined);
+    throw e;
+  }
+  const end = await streamAttached(socket, contentType, {
+    tty, stdin, ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys } : {}),
+    resize: (rows, cols) => client.request('POST', containerPath(id, '/resize'), { query: { h: String(rows), w: String(cols) } }).then(() => undefined),
+  });
+  if (end === 'detached') {
+    wait.body.destroy();
+    process.stderr.write(`atomic: detached from ${id.slice(0, 12)}; it keeps running${removeHere ? ' and is not removed' : ''}\n`);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  for await (const c of wait.body as AsyncIterable<Buffer>) chunks.push(c);
+  const result = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { StatusCode: number; Error?: { Message?: string } | null };
+  if (result.Error?.Message !== undefined && result.Error.Message !== '') process.stderr.write(`atomic: ${result.Error.Message}\n`);
+  if (removeHere) await client.request('DELETE', containerPath(id), { query: { force: '1', v: '1' } });
+  process.exitCode = result.StatusCode;
 }

@@ -25,6 +25,8 @@ export interface ContainerConfig {
   readonly User?: string;
   readonly Tty?: boolean;
   readonly OpenStdin?: boolean;
+  /** Close the container's stdin when the first attached client's stdin ends (`docker run -i`). */
+  readonly StdinOnce?: boolean;
   readonly Env?: readonly string[];
   readonly Cmd?: readonly string[] | null;
   readonly Entrypoint?: readonly string[] | null;

@@ -1,17 +1,27 @@
 // POST /containers/{id}/attach (Engine API "Attach to a container"), what `docker run` without -d
 // and `docker attach` use: the connection is upgraded and the container's output streamed over it
-// in Docker's framing (raw with a TTY) until the container ends. The output comes from the
-// json-file log the monitor writes, so attaching never slows the container down; stdin is not
-// forwarded (containers are created without OpenStdin: `-i` is refused at create).
+// in Docker's framing (raw with a TTY) until the container ends, while what the client writes is
+// the container's stdin (`stdin=1` on a container created with OpenStdin).
+//
+// Output without a TTY comes from the json-file log the monitor writes, so attaching never slows
+// the container down. A terminal's output comes live from the monitor's attach socket (a log
+// split into lines would hold a shell's prompt back); so does stdin, which the monitor holds
+// because the container outlives the agent (monitor-attach.ts).
 //
 // `docker run` attaches before it starts the container: a created container is waited for, then
-// followed from its first line. A running one is followed from now on (`logs=1` replays what is
-// there first). An AutoRemove container is kept until the stream reached its end.
+// followed from its first byte (the monitor replays the terminal output that came before the
+// agent connected). A running one is followed from now on (`logs=1` replays what is there
+// first). An AutoRemove container is kept until the stream reached its end. With StdinOnce the
+// container's stdin is closed when the client's ends (not a terminal's, as dockerd). The detach
+// keys (`detachKeys`, default ctrl-p,ctrl-q) end the attach and leave the container running.
 import { encodeFrame, MULTIPLEXED_CONTENT_TYPE, RAW_CONTENT_TYPE } from '../../../formats/docker/multiplexed-stream.js';
-import { Unimplemented } from '../../../lib/errors.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../../core/containers/detach-keys.js';
+import { InvalidArgument, Unimplemented } from '../../../lib/errors.js';
+import type { MonitorAttach } from '../../../adapters/oci-runtime/monitor-attach.js';
 import type { ContainerEngine } from '../../containers/container-engine.js';
 import { queryBool } from '../request-input.js';
 import type { Router } from '../router.js';
+import { pumpStdin } from './stdin-pump.js';
 
 /** Resolves when the container has started, or has gone (removed, or its start failed). */
 async function startedOrGone(engine: ContainerEngine, id: string, signal: AbortSignal): Promise<void> {
@@ -48,35 +58,93 @@ export function attachRoutes(router: Router, engine: ContainerEngine): void {
     const stderr = queryBool(q, 'stderr');
     const stream = queryBool(q, 'stream');
     const logs = queryBool(q, 'logs');
+    const stdin = queryBool(q, 'stdin') && record.spec.openStdin;
+    const detachKeys = parseDetachKeys(q.get('detachKeys') || DEFAULT_DETACH_KEYS);
     const tty = record.spec.tty;
     const release = record.hostConfig.AutoRemove === true ? engine.holdRemoval(record.id) : undefined;
     const socket = ctx.hijack(tty ? RAW_CONTENT_TYPE : MULTIPLEXED_CONTENT_TYPE);
+    // Stdin waits in the connection until the container runs.
+    socket.pause();
     const controller = new AbortController();
     socket.once('close', () => controller.abort());
-    // Nothing is read from the client (no stdin); its bytes are dropped so the connection flows.
-    socket.on('data', () => undefined);
+    let conn: MonitorAttach | undefined;
     try {
-      if ((stdout || stderr) && (stream || logs)) {
-        const wasCreated = record.state.status === 'created';
-        if (stream && wasCreated) await startedOrGone(engine, record.id, controller.signal);
-        const entries = engine.logs(record.id, {
-          stdout, stderr, follow: stream, signal: controller.signal,
-          // Without logs=1 only new output: everything of a container that had not started yet.
-          ...(logs || wasCreated ? {} : { tail: 0 }),
+      const wasCreated = record.state.status === 'created';
+      if (stream && wasCreated) await startedOrGone(engine, record.id, controller.signal);
+      if (stream && (stdin || tty)) conn = await engine.attachStdio(record.id).catch(() => undefined);
+      const live = conn;
+      // Output is "from now on" for a running container; with stdin, "now" is fixed before the
+      // first byte of stdin goes in, so what the container answers to it is never before it.
+      const fromNs = BigInt(Date.now()) * 1_000_000n;
+      if (stdin && live !== undefined) {
+        pumpStdin(socket, live, {
+          detachKeys, endStdinAtEnd: record.config.StdinOnce === true,
+          onDetach: () => {
+            controller.abort();
+            live.close();
+          },
         });
-        for await (const e of entries) {
-          if (socket.destroyed) break;
-          const ok = socket.write(tty ? e.log : encodeFrame(e.stream === 'stderr' ? 'stderr' : 'stdout', e.log));
-          if (!ok) await new Promise((r) => socket.once('drain', r));
+      } else {
+        // Nothing is read from the client; its bytes are dropped so the connection flows.
+        socket.on('data', () => undefined);
+        socket.resume();
+      }
+      const write = async (b: Buffer | string): Promise<void> => {
+        if (!socket.write(b) && !socket.destroyed) await new Promise((r) => socket.once('drain', r));
+      };
+      if ((stdout || stderr) && (stream || logs)) {
+        if (tty && live !== undefined) {
+          if (logs && !wasCreated) for await (const e of engine.logs(record.id, { follow: false, signal: controller.signal })) await write(e.log);
+          live.subscribe(wasCreated);
+          for await (const chunk of live.output as AsyncIterable<Buffer>) {
+            if (socket.destroyed || controller.signal.aborted) break;
+            await write(chunk);
+          }
+        } else {
+          const entries = engine.logs(record.id, {
+            stdout, stderr, follow: stream, signal: controller.signal,
+            // Without logs=1 only new output: everything of a container that had not started yet.
+            ...(logs || wasCreated ? {} : stdin ? { since: fromNs } : { tail: 0 }),
+          });
+          for await (const e of entries) {
+            if (socket.destroyed) break;
+            await write(tty ? e.log : encodeFrame(e.stream === 'stderr' ? 'stderr' : 'stdout', e.log));
+          }
         }
+      } else if (live !== undefined) {
+        // Only stdin: until the container ends (the monitor closes) or the client goes.
+        await new Promise<void>((resolve) => {
+          live.output.once('close', resolve);
+          controller.signal.addEventListener('abort', () => resolve(), { once: true });
+          live.output.resume();
+        });
       }
       socket.end();
     } catch {
-      // The stream has started: a failure can only cut it.
-      socket.destroy();
+      // The stream has started: a failure (or a detach) can only end it.
+      if (controller.signal.aborted && !socket.destroyed) socket.end();
+      else socket.destroy();
     } finally {
+      conn?.close();
       release?.();
     }
     return 'handled' as const;
   });
+
+  router.add('POST', '/containers/{id}/resize', async (ctx) => {
+    const { h, w } = terminalSize(ctx.query);
+    await engine.resize(ctx.params.id ?? '', h, w);
+    return { status: 200, empty: true };
+  });
+}
+
+/** `?h=&w=` of the resize endpoints (rows and columns). */
+export function terminalSize(q: URLSearchParams): { h: number; w: number } {
+  const num = (k: string): number => {
+    const v = q.get(k) ?? '';
+    const n = Number(v);
+    if (v === '' || !Number.isInteger(n) || n < 0 || n > 0xffff) throw new InvalidArgument(`${k}: ${JSON.stringify(v)} is not a terminal size (0-65535)`, { subject: k });
+    return n;
+  };
+  return { h: num('h'), w: num('w') };
 }

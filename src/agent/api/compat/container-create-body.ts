@@ -6,13 +6,13 @@ import { InvalidArgument, Unimplemented } from '../../../lib/errors.js';
 import type { ContainerConfig, HostConfig } from '../../../core/containers/container-spec.js';
 
 /** Config fields the engine applies. */
-const CONFIG_KEYS = new Set(['Hostname', 'Domainname', 'User', 'Tty', 'Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'Labels', 'ExposedPorts', 'StopSignal', 'Image']);
+const CONFIG_KEYS = new Set(['Hostname', 'Domainname', 'User', 'Tty', 'OpenStdin', 'StdinOnce', 'Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'Labels', 'ExposedPorts', 'StopSignal', 'Image']);
 /**
  * Config fields that only steer the client or the image build: never an error. dockerode sends its
  * whole createContainer options as the body, so the query's `name` (and `platform`, `authconfig`)
  * arrive there too; dockerd's JSON decoding ignores them, and so do we.
  */
-const CONFIG_IGNORED = new Set(['AttachStdin', 'AttachStdout', 'AttachStderr', 'StdinOnce', 'ArgsEscaped', 'OnBuild', 'Shell', 'name', 'platform', 'authconfig']);
+const CONFIG_IGNORED = new Set(['AttachStdin', 'AttachStdout', 'AttachStderr', 'ArgsEscaped', 'OnBuild', 'Shell', 'name', 'platform', 'authconfig']);
 
 /** HostConfig fields the engine applies. */
 const HOST_CONFIG_KEYS = new Set([
@@ -86,14 +86,13 @@ export function parseCreateBody(body: Record<string, unknown>): CreateBody {
   const { HostConfig: hcRaw, NetworkingConfig: ncRaw, ...configRaw } = body;
   const hc = objectField({ HostConfig: hcRaw }, 'HostConfig');
   const nc = objectField({ NetworkingConfig: ncRaw }, 'NetworkingConfig');
-  if (configRaw.OpenStdin === true) throw new Unimplemented('OpenStdin: keeping stdin open (-i) is not supported by atomicd yet', { subject: 'OpenStdin' });
   // Volumes is a map whose keys are the data ({"/data": {}}): any key is a request.
   if (typeof configRaw.Volumes === 'object' && configRaw.Volumes !== null && Object.keys(configRaw.Volumes).length > 0) {
     throw new Unimplemented(`Volumes: anonymous volumes (${Object.keys(configRaw.Volumes as object).join(', ')}) are not supported by atomicd yet; use -v NAME:PATH`, { subject: 'Volumes' });
   }
-  refuseUnknown(configRaw, '', new Set([...CONFIG_KEYS, 'OpenStdin', 'Volumes']), CONFIG_IGNORED);
+  refuseUnknown(configRaw, '', new Set([...CONFIG_KEYS, 'Volumes']), CONFIG_IGNORED);
   refuseUnknown(hc, 'HostConfig.', HOST_CONFIG_KEYS, HOST_CONFIG_IGNORED);
-  checkTypes(configRaw, '', { Hostname: 'string', Domainname: 'string', User: 'string', Tty: 'boolean', Env: 'string[]', Cmd: 'string[]', Entrypoint: 'string[]', WorkingDir: 'string', Labels: 'object', ExposedPorts: 'object', StopSignal: 'string', Image: 'string' });
+  checkTypes(configRaw, '', { Hostname: 'string', Domainname: 'string', User: 'string', Tty: 'boolean', OpenStdin: 'boolean', StdinOnce: 'boolean', Env: 'string[]', Cmd: 'string[]', Entrypoint: 'string[]', WorkingDir: 'string', Labels: 'object', ExposedPorts: 'object', StopSignal: 'string', Image: 'string' });
   checkTypes(hc, 'HostConfig.', {
     Binds: 'string[]', ReadonlyRootfs: 'boolean', Privileged: 'boolean', CapAdd: 'string[]', CapDrop: 'string[]', SecurityOpt: 'string[]', Init: 'boolean', GroupAdd: 'string[]',
     ShmSize: 'number', Memory: 'number', MemorySwap: 'number', MemoryReservation: 'number', CpuShares: 'number', NanoCpus: 'number', CpuPeriod: 'number', CpuQuota: 'number',

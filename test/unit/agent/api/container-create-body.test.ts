@@ -26,7 +26,7 @@ const DOCKER_RUN_BODY = {
 
 test("the docker CLI's full create body is accepted and keeps only what was set", () => {
   const { config, hostConfig } = parseCreateBody(DOCKER_RUN_BODY);
-  assert.deepEqual(config, { Hostname: '', Domainname: '', User: '', Tty: false, Cmd: ['httpd', '-f'], Image: 'busybox', WorkingDir: '', Labels: { a: 'b' }, ExposedPorts: { '80/tcp': {} } });
+  assert.deepEqual(config, { Hostname: '', Domainname: '', User: '', Tty: false, OpenStdin: false, StdinOnce: false, Cmd: ['httpd', '-f'], Image: 'busybox', WorkingDir: '', Labels: { a: 'b' }, ExposedPorts: { '80/tcp': {} } });
   assert.equal(hostConfig.Memory, 64 * 1024 * 1024);
   assert.equal(hostConfig.MemorySwap, -1);
   assert.deepEqual(hostConfig.RestartPolicy, { Name: 'unless-stopped', MaximumRetryCount: 0 });
@@ -40,9 +40,16 @@ test('a field atomicd does not implement is refused by name when it carries a va
   const withPid = { ...DOCKER_RUN_BODY, HostConfig: { ...DOCKER_RUN_BODY.HostConfig, PidMode: 'host' } };
   assert.throws(() => parseCreateBody(withPid), (e: unknown) => e instanceof Unimplemented && /^HostConfig\.PidMode is not supported by atomicd \(got "host"\)/.test(e.message));
   assert.throws(() => parseCreateBody({ Image: 'busybox', Healthcheck: { Test: ['CMD', 'true'] } }), (e: unknown) => e instanceof Unimplemented && /^Healthcheck/.test(e.message));
-  assert.throws(() => parseCreateBody({ Image: 'busybox', OpenStdin: true }), Unimplemented);
   assert.throws(() => parseCreateBody({ Image: 'busybox', Volumes: { '/data': {} } }), (e: unknown) => e instanceof Unimplemented && /anonymous volumes \(\/data\)/.test(e.message));
   assert.throws(() => parseCreateBody({ Image: 'busybox', HostConfig: { LogConfig: { Type: 'syslog', Config: {} } } }), (e: unknown) => e instanceof Unimplemented && /syslog/.test(e.message));
+});
+
+test('docker run -i -t: OpenStdin, StdinOnce and Tty are kept; a non-boolean is a 400 naming it', () => {
+  const { config } = parseCreateBody({ ...DOCKER_RUN_BODY, OpenStdin: true, StdinOnce: true, Tty: true, AttachStdin: true });
+  assert.equal(config.OpenStdin, true);
+  assert.equal(config.StdinOnce, true);
+  assert.equal(config.Tty, true);
+  assert.throws(() => parseCreateBody({ Image: 'busybox', OpenStdin: 'yes' }), (e: unknown) => e instanceof InvalidArgument && /^OpenStdin: expected a boolean/.test(e.message));
 });
 
 test('wrong types are a 400 naming the field', () => {
