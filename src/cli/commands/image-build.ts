@@ -24,7 +24,7 @@ import { checkKargs } from '../../core/image/boot-kargs.js';
 import type { DiskFormat } from '../../core/image/disk-geometry.js';
 import type { ImageRecipe } from '../../core/image/recipe.js';
 import { FailedPrecondition, InvalidArgument } from '../../lib/errors.js';
-import { humanSize } from '../../lib/human-units.js';
+import { bytesSize, humanSize } from '../../lib/human-units.js';
 import { sourceDateEpoch } from '../source-date-epoch.js';
 import { withInterrupt } from './host-common.js';
 import { defaultCacheDir, loadRecipe } from './image-common.js';
@@ -219,7 +219,7 @@ export async function run(recipePath: string, opts: ImageBuildOptions): Promise<
       const rawWork = formats.includes('raw') ? rawPath : join(work, `${stem}.raw`);
       const disks: DiskReport[] = [];
       const raw = await steps.run(
-        `assembling a ${humanSize(recipe.disk.sizeBytes)} GPT disk (ESP ${humanSize(recipe.disk.espSizeBytes)}, ext4 root)`,
+        `assembling a ${bytesSize(recipe.disk.sizeBytes)} GPT disk (ESP ${bytesSize(recipe.disk.espSizeBytes)}, ext4 root)`,
         () => assembleDisk({ sysrootDir, outPath: rawWork, layout: { sizeBytes: recipe.disk.sizeBytes, espSizeBytes: recipe.disk.espSizeBytes, rootLabel: ROOT_LABEL, arch: recipe.arch }, ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}), signal, onProgress: progress }),
         (r) => `${humanSize(r.allocatedBytes)} allocated`,
       );
