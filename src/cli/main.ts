@@ -201,7 +201,7 @@ image
   .option('--cache-dir <dir>', 'build cache: the Debian base tree, .deb files, package index (default $ATOMIC_CACHE_DIR, else ~/.cache/atomic)')
   .option('--preload <ref>', 'pull this container image into the image\'s container store (repeatable)', collect)
   .option('--insecure-registry <host:port>', 'plain-HTTP registry for --preload besides loopback ones (repeatable)', collect)
-  .option('--version <version>', 'the OS version (default: the recipe\'s)')
+  .option('--os-version <version>', 'the OS version: os-release VERSION_ID and the commit\'s version (default: the recipe\'s)')
   .option('--gpg-sign <keyid>', 'sign the commit with this GPG key; hosts get its public key for the update remote')
   .option('--gpg-homedir <dir>', 'GnuPG home of the key (default ~/.gnupg)')
   .option('--remote-url <url>', 'where hosts built from the image get updates (default: the recipe\'s ostree.remote)')

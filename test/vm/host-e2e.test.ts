@@ -32,7 +32,7 @@ test('the default image boots, provisions, runs its container, upgrades, rolls b
   log(`work dir ${work}, build cache ${defaultCacheDir()}`);
   const registry = await startRegistry(join(work, 'registry'));
   t.after(() => registry.stop());
-  const { layout, tag } = buildFullBusyboxLayout(join(work, 'layout'));
+  const { layout, tag } = buildFullBusyboxLayout(work);
   pushWithSkopeo(layout, tag, registry.host, 'library/busybox:1.36', 'oci');
   const imageRef = `${registry.host}/library/busybox:1.36`;
   const gpg = makeGpgKey(work, 'e2e');

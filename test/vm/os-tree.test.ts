@@ -1,5 +1,5 @@
 // The image-build chain on a real Debian tree, booted: mmdebstrap from deb.debian.org (cached
-// under /var/tmp/atomic-cache/os-tree, or ATOMIC_IMAGE_CACHE, so reruns download nothing), the
+// in the build cache (ATOMIC_IMAGE_CACHE, else atomic image build's), so reruns download nothing), the
 // tree composed, committed and deployed with real libostree, checked with the ostree CLI, then a
 // direct-kernel boot under QEMU TCG of an ext4 root made with `mkfs.ext4 -d` from the sysroot,
 // with a NoCloud seed CD from our CLI. On the serial console: our initramfs mounted the
@@ -19,16 +19,16 @@ import { defaultKargs } from '../../src/core/image/boot-kargs.js';
 import { VERSION } from '../../src/lib/version.js';
 import { adminStatus, ostree, ostreeTempDir } from '../fixtures/ostree-env.js';
 import { REPO, runCli, runOk } from '../helpers.js';
+import { validateRecipe } from '../../src/core/image/recipe.js';
+import { defaultCacheDir } from '../../src/cli/commands/image-common.js';
 
-const CACHE = process.env.ATOMIC_IMAGE_CACHE ?? '/var/tmp/atomic-cache/os-tree';
+// The same build cache and package set as `atomic image build images/atomic-host.yaml` (the e2e
+// test and the demo): one bootstrap serves all of them.
+const CACHE = process.env.ATOMIC_IMAGE_CACHE ?? defaultCacheDir();
 const MIRROR = process.env.ATOMIC_DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
-/** Issue 7's default image (the lead's recipe passes its own list). */
-const PACKAGES = [
-  'systemd', 'systemd-sysv', 'systemd-resolved', 'udev', 'dbus', 'linux-image-cloud-amd64', 'openssh-server', 'libostree-1-1',
-  'crun', 'runc', 'tini', 'iproute2', 'iptables', 'e2fsprogs', 'ca-certificates', 'passwd', 'busybox-static', 'kmod',
-  // The agent's node binary links libstdc++.
-  'libstdc++6',
-];
+const DEFAULT_RECIPE = validateRecipe(readFileSync(join(REPO, 'images', 'atomic-host.yaml')), 'images/atomic-host.yaml').recipe!;
+/** Issue 7's default image. */
+const PACKAGES = [...DEFAULT_RECIPE.base.packages, DEFAULT_RECIPE.kernel.package];
 const REF = 'atomic/x86_64/stable';
 const OS = 'atomic';
 

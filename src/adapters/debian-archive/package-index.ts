@@ -22,10 +22,22 @@ export function debianArch(arch: ImageArch): string {
   return DEBIAN_ARCH[arch];
 }
 
-/** Package names (with Provides) and Installed-Size from a Packages file's text. */
+/** The first alternative of each dependency, without version or architecture qualifiers. */
+function dependencyNames(field: string | undefined): string[] {
+  if (field === undefined) return [];
+  return field
+    .split(',')
+    .map((alt) => (alt.split('|')[0] ?? '').trim().split(/[\s(:]/)[0] ?? '')
+    .filter((n) => n !== '');
+}
+
+/** Package names (with Provides), Installed-Size, dependencies and the essential set of a Packages file. */
 export function parsePackages(text: string): ArchiveFacts {
   const packages = new Set<string>();
   const installedSizeBytes = new Map<string, number>();
+  const depends = new Map<string, string[]>();
+  const providers = new Map<string, string[]>();
+  const essential: string[] = [];
   for (const stanza of text.split(/\n\n+/)) {
     const name = /^Package: (\S+)$/m.exec(stanza)?.[1];
     if (name === undefined) continue;
@@ -33,11 +45,14 @@ export function parsePackages(text: string): ArchiveFacts {
     const size = /^Installed-Size: (\d+)$/m.exec(stanza)?.[1];
     // Policy 5.6.20: Installed-Size is in KiB.
     if (size !== undefined) installedSizeBytes.set(name, Math.max(installedSizeBytes.get(name) ?? 0, Number(size) * 1024));
-    const provides = /^Provides: (.+)$/m.exec(stanza)?.[1];
-    if (provides !== undefined) for (const p of provides.split(',')) packages.add(p.trim().split(/\s/)[0] ?? '');
+    depends.set(name, [...dependencyNames(/^Pre-Depends: (.+)$/m.exec(stanza)?.[1]), ...dependencyNames(/^Depends: (.+)$/m.exec(stanza)?.[1])]);
+    if (/^Essential: yes$/m.test(stanza)) essential.push(name);
+    for (const p of dependencyNames(/^Provides: (.+)$/m.exec(stanza)?.[1])) {
+      packages.add(p);
+      providers.set(p, [...(providers.get(p) ?? []), name]);
+    }
   }
-  packages.delete('');
-  return { packages, installedSizeBytes };
+  return { packages, installedSizeBytes, depends, providers, essential };
 }
 
 export async function fetchArchiveFacts(opts: { mirror: string; suite: string; arch: ImageArch; cacheDir: string; signal?: AbortSignal }): Promise<ArchiveFacts> {

@@ -45,7 +45,7 @@ export interface ImageBuildOptions {
   readonly gpgSign?: string;
   readonly gpgHomedir?: string;
   /** Overrides the recipe's version (os-release VERSION_ID and the commit's version). */
-  readonly version?: string;
+  readonly osVersion?: string;
   /** Where hosts built from this image get their updates (the recipe's ostree.remote.url otherwise). */
   readonly remoteUrl?: string;
   readonly remoteName?: string;
@@ -119,8 +119,8 @@ export async function run(recipePath: string, opts: ImageBuildOptions): Promise<
     const steps = new Steps(opts.json === true);
     const progress = (line: string): void => steps.say(`    ${line}`);
     const { recipe: loaded } = await steps.run('validating the recipe', () => loadRecipe(recipePath, { offline: opts.offline === true, cacheDir, signal }));
-    const recipe: ImageRecipe = opts.version === undefined ? loaded : { ...loaded, version: opts.version, osRelease: { ...loaded.osRelease, prettyName: `${loaded.osRelease.name} ${opts.version}` } };
-    if (opts.version !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._+~-]*$/.test(opts.version)) throw new InvalidArgument(`${JSON.stringify(opts.version)}: letters, digits and . _ + ~ - only`, { subject: '--version' });
+    const recipe: ImageRecipe = opts.osVersion === undefined ? loaded : { ...loaded, version: opts.osVersion, osRelease: { ...loaded.osRelease, prettyName: `${loaded.osRelease.name} ${opts.osVersion}` } };
+    if (opts.osVersion !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._+~-]*$/.test(opts.osVersion)) throw new InvalidArgument(`${JSON.stringify(opts.osVersion)}: letters, digits and . _ + ~ - only`, { subject: '--os-version' });
     const remote = updateRemote(recipe, opts);
     const kargs = checkKargs([`root=LABEL=${ROOT_LABEL}`, 'rw', ...recipe.kernel.args], 'kernel.args');
     const outDir = resolve(opts.output ?? join('build', recipe.name));

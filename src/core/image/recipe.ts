@@ -57,6 +57,32 @@ export interface ArchiveFacts {
   readonly packages: ReadonlySet<string>;
   /** Installed-Size in bytes of real packages. */
   readonly installedSizeBytes: ReadonlyMap<string, number>;
+  /** Pre-Depends and Depends of real packages (first alternatives). */
+  readonly depends?: ReadonlyMap<string, readonly string[]>;
+  /** Real packages providing a virtual name. */
+  readonly providers?: ReadonlyMap<string, readonly string[]>;
+  /** Essential: yes packages (every Debian system has them). */
+  readonly essential?: readonly string[];
+}
+
+/**
+ * What installing `names` installs, as apt would roughly resolve it: the essential set plus the
+ * dependency closure (first alternatives, virtual names by their first provider). An estimate
+ * for refusing disks that plainly cannot hold the tree, not a solver.
+ */
+export function installedClosureBytes(archive: ArchiveFacts, names: readonly string[]): number {
+  const seen = new Set<string>();
+  const todo = [...names, ...(archive.essential ?? [])];
+  let total = 0;
+  while (todo.length > 0) {
+    let n = todo.pop()!;
+    if (!archive.installedSizeBytes.has(n)) n = archive.providers?.get(n)?.[0] ?? n;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    total += archive.installedSizeBytes.get(n) ?? 0;
+    for (const d of archive.depends?.get(n) ?? []) todo.push(d);
+  }
+  return total;
 }
 
 export interface RecipeReport {
@@ -68,7 +94,9 @@ const DEFAULT_KERNEL_ARGS: readonly string[] = ['console=tty0', 'console=ttyS0,1
 const DEFAULT_ESP_BYTES = 64 * 1024 * 1024;
 const MIN_ESP_BYTES = 8 * 1024 * 1024; // the disk step's floor (FAT16 below 33 MiB, FAT32 above)
 /** What the image carries besides the listed packages: the agent, Node.js, their dependencies. */
-export const AGENT_PAYLOAD_BYTES = 160 * 1024 * 1024;
+export const AGENT_PAYLOAD_BYTES = 120 * 1024 * 1024;
+/** Share of Installed-Size left once docs, man pages and locales are filtered out (measured: ~0.8). */
+const UNPACKED_SHARE = 0.75;
 
 const DEBIAN_PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
 const OS_NAME = /^[a-z0-9][a-z0-9._-]*$/;
@@ -251,7 +279,6 @@ function crossChecks(root: YamlNode, recipe: ImageRecipe, at: Cursor, archive: A
 
   if (archive === undefined) return;
   const pkgAt = at.child('base').child('packages');
-  let listedBytes = 0;
   const wanted: { name: string; node: YamlNode; cursor: Cursor }[] = recipe.base.packages.map((p, i) => ({ name: p, node: nodeAt(root, 'base', 'packages', i) ?? root, cursor: pkgAt.child(i) }));
   const kernelNode = nodeAt(root, 'kernel', 'package');
   wanted.push({ name: recipe.kernel.package, node: kernelNode ?? root, cursor: kernelNode !== undefined ? at.child('kernel').child('package') : at.child('kernel') });
@@ -259,12 +286,14 @@ function crossChecks(root: YamlNode, recipe: ImageRecipe, at: Cursor, archive: A
     if (!archive.packages.has(w.name)) {
       const near = didYouMean(w.name, [...archive.packages]);
       w.cursor.error(w.node, `no package ${w.name} in Debian ${recipe.base.suite} (${recipe.arch})${near === undefined ? '' : ` (did you mean ${near}?)`}`);
-    } else listedBytes += archive.installedSizeBytes.get(w.name) ?? 0;
+    }
   }
-  // A lower bound only (dependencies are not counted): enough to refuse a disk that plainly cannot
-  // hold the tree before the bootstrap; the disk step checks the real tree again.
-  const needed = listedBytes + AGENT_PAYLOAD_BYTES;
+  const listedBytes = installedClosureBytes(archive, wanted.map((w) => w.name));
+  // An estimate (the dependency closure, before the ostree layout trims anything): enough to
+  // refuse a disk that plainly cannot hold the tree before the bootstrap; the disk step measures
+  // the real tree again.
+  const needed = listedBytes * UNPACKED_SHARE + AGENT_PAYLOAD_BYTES;
   if (rootBytes > 0 && needed > rootBytes) {
-    diskAt.child('size').error(sizeNode, `the root filesystem would get ${Math.floor(rootBytes / 1048576)} MiB, but the listed packages alone install ${Math.ceil(listedBytes / 1048576)} MiB plus ${AGENT_PAYLOAD_BYTES / 1048576} MiB for the agent and Node.js`);
+    diskAt.child('size').error(sizeNode, `the root filesystem would get ${Math.floor(rootBytes / 1048576)} MiB, but the packages and their dependencies need at least ${Math.ceil((listedBytes * UNPACKED_SHARE) / 1048576)} MiB plus ${AGENT_PAYLOAD_BYTES / 1048576} MiB for the agent and Node.js`);
   }
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../../../helpers.js';
-import { validateRecipe, type ArchiveFacts } from '../../../../src/core/image/recipe.js';
+import { installedClosureBytes, validateRecipe, type ArchiveFacts } from '../../../../src/core/image/recipe.js';
 import { parsePackages } from '../../../../src/adapters/debian-archive/package-index.js';
 import { expectClean, expectProblem } from '../cloud-config/check-helpers.js';
 
@@ -68,14 +68,30 @@ test('duplicate users and files are refused at the second one', () => {
 
 test('with the package index: unknown packages and a disk that cannot hold them', () => {
   const index = parsePackages(
-    ['Package: systemd\nInstalled-Size: 9000\n', 'Package: systemd-sysv\nInstalled-Size: 100\n', 'Package: linux-image-cloud-amd64\nInstalled-Size: 10\n', 'Package: huge\nInstalled-Size: 900000\n', 'Package: exim4-daemon-light\nProvides: mail-transport-agent\nInstalled-Size: 1\n'].join('\n'),
+    ['Package: systemd\nInstalled-Size: 9000\n', 'Package: systemd-sysv\nInstalled-Size: 100\n', 'Package: linux-image-cloud-amd64\nInstalled-Size: 10\n', 'Package: huge\nInstalled-Size: 1200000\n', 'Package: exim4-daemon-light\nProvides: mail-transport-agent\nInstalled-Size: 1\n'].join('\n'),
   );
   assert.ok(index.packages.has('mail-transport-agent'));
   expectClean(check(MINIMAL, index).problems);
   const typo = check(MINIMAL.replace('systemd-sysv', 'systemd-sys'), index);
   expectProblem(typo.problems, { severity: 'error', path: '/base/packages/1', line: 7, column: 23, message: /no package systemd-sys in Debian bookworm.*did you mean systemd-sysv/ });
   const big = check(`${MINIMAL.replace('systemd-sysv]', 'systemd-sysv, huge]')}disk:\n  size: 1G\n`, index);
-  expectProblem(big.problems, { severity: 'error', path: '/disk/size', line: 9, column: 9, message: /listed packages alone install 888 MiB/ });
+  expectProblem(big.problems, { severity: 'error', path: '/disk/size', line: 9, column: 9, message: /packages and their dependencies need at least 886 MiB/ });
   const kernel = check(`${MINIMAL}kernel:\n  package: linux-image-nope\n`, index);
   expectProblem(kernel.problems, { severity: 'error', path: '/kernel/package', line: 9, column: 12, message: /no package linux-image-nope/ });
+});
+
+test('the installed-size estimate follows dependencies, virtual names and the essential set', () => {
+  const index = parsePackages(
+    [
+      'Package: app\nInstalled-Size: 100\nDepends: libfoo (>= 1), mta | exim4, libbar:any\n',
+      'Package: libfoo\nInstalled-Size: 10\nPre-Depends: libc6\n',
+      'Package: libbar\nInstalled-Size: 20\n',
+      'Package: exim4\nInstalled-Size: 1000\nProvides: mta\n',
+      'Package: libc6\nInstalled-Size: 5\n',
+      'Package: base-files\nInstalled-Size: 1\nEssential: yes\n',
+      'Package: unrelated\nInstalled-Size: 99999\n',
+    ].join('\n'),
+  );
+  assert.equal(installedClosureBytes(index, ['app']), (100 + 10 + 20 + 1000 + 5 + 1) * 1024);
+  assert.equal(installedClosureBytes(index, []), 1024, 'the essential set alone');
 });
