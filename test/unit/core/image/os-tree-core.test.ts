@@ -145,7 +145,7 @@ test('units: provisioning before ssh and the agent, after udev coldplug, to the 
   const p = provisionUnit();
   assert.match(p, /^Type=oneshot$/m);
   assert.match(p, /^RemainAfterExit=yes$/m);
-  assert.match(p, /^ExecStart=\/usr\/bin\/atomicd provision --root \/$/m);
+  assert.match(p, /^ExecStart=\/usr\/bin\/atomicd provision --root \/ --live$/m);
   assert.match(p, /^After=.*systemd-udev-trigger\.service/m);
   assert.match(p, /^ExecStartPre=-\/usr\/bin\/udevadm settle/m);
   assert.match(p, /^Before=.*\bssh\.service\b.*\batomicd\.service\b/m);
