@@ -1,5 +1,5 @@
 // Benchmarks against the peer tools, same inputs, same run; medians of several runs.
-//   node dist/bench/run.js [iso|seed|provision|host|logs|pull|run|compat|all] [--runs N] [--tree-mb N] [--lines N] [--containers N]
+//   node dist/bench/run.js [iso|seed|provision|host|logs|pull|run|compat|image|all] [--runs N] [--tree-mb N] [--lines N] [--containers N]
 // Results: bench/results/latest.json (and printed). See README "Benchmarks".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { benchContainerLogs } from './container-logs.js';
 import { benchImagePull } from './image-pull.js';
 import { benchContainerRun } from './container-run.js';
 import { benchCompatLatency } from './compat-latency.js';
+import { benchImageBuild } from './image-build.js';
 import { makeBusyboxRoot } from '../test/fixtures/busybox-root.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -203,6 +204,7 @@ runcmd:
   if (which === 'run' || which === 'all') results.push(...(await benchContainerRun(work, opt('runs', 9), { cli, env: BENCH_ENV, containers: opt('containers', 100) })));
   if (which === 'logs' || which === 'all') results.push(...(await benchContainerLogs(work, opt('runs', 5), opt('lines', 1_000_000))));
   if (which === 'compat' || which === 'all') results.push(...(await benchCompatLatency(work, opt('runs', 15), { cli, env: BENCH_ENV, containers: opt('containers', 100) })));
+  if (which === 'image' || which === 'all') results.push(...(await benchImageBuild(work, opt('runs', 2), { cold: args.includes('--cold') })));
 } finally {
   spawnSync('chattr', ['-R', '-i', work], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
