@@ -15,23 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { buildBusyboxLayout, pushWithSkopeo, startRegistry } from '../test/fixtures/registry.js';
 import { agentHttp, cleanupAgentState, docker, startAgent } from '../test/fixtures/agent-process.js';
 import type { LoadResult } from './api-load.js';
+import { median, round, timeOnce } from './stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
-function timeOnce(argv: readonly string[], env: NodeJS.ProcessEnv): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0]!, argv.slice(1) as string[], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return ms;
-}
 
 /** Both sides `runs` times, alternating which goes first, after one warm-up each. */
 function pair(a: readonly string[], b: readonly string[], runs: number, env: NodeJS.ProcessEnv): { a: number[]; b: number[] } {

@@ -15,13 +15,8 @@ import { openOciRuntime } from '../src/adapters/oci-runtime/runtime-cli.js';
 import { resolveContainerSpec } from '../src/core/containers/container-spec.js';
 import { adaptResources } from '../src/core/containers/resources.js';
 import { buildMonitor, makeBusyboxImage, MONITOR } from '../test/fixtures/busybox-bundle.js';
+import { median, round } from './stats.js';
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
 /** 99 characters + newline: `yes` repeats it, `head` stops after LINES. */
 const LINE = 'x'.repeat(99);

@@ -19,21 +19,9 @@ import { adaptResources } from '../src/core/containers/resources.js';
 import { buildBusyboxLayout, pushWithSkopeo, startRegistry } from '../test/fixtures/registry.js';
 import { cleanupAgentState, docker, startAgent } from '../test/fixtures/agent-process.js';
 import { makeBusyboxImage } from '../test/fixtures/busybox-bundle.js';
+import { median, round, timeOnce } from './stats.js';
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
-function timeOnce(argv: readonly string[], env: NodeJS.ProcessEnv): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0]!, argv.slice(1) as string[], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return ms;
-}
 
 /** crun in a private mount namespace without the cgroup2 mount, when the host is hybrid. */
 function crunWrapped(hybrid: boolean, argv: readonly string[]): string[] {

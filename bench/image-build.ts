@@ -19,12 +19,8 @@ import { chooseAccel } from '../src/core/vm/choose-accel.js';
 import { defaultCacheDir } from '../src/cli/commands/image-common.js';
 import { atomic, GuestSsh, makeKey, RECIPE } from '../test/fixtures/vm-host.js';
 import { pickFreePort } from '../src/adapters/qemu/qemu-vm.js';
+import { median } from './stats.js';
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const secs = (ms: number): number => Math.round(ms / 100) / 10;
 
 async function build(out: string, cacheDir: string): Promise<number> {

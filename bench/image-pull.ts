@@ -10,13 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildTar, type TarBuildEntry } from '../test/fixtures/tar-builder.js';
 import { craftImage, pushCrafted, startRegistry } from '../test/fixtures/registry.js';
+import { median, round } from './stats.js';
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
 /** One layer of about `bytes`: files of varied sizes, alternating random and text content. */
 function layerTar(index: number, bytes: number): Buffer {

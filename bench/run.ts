@@ -13,6 +13,7 @@ import { benchContainerRun } from './container-run.js';
 import { benchCompatLatency } from './compat-latency.js';
 import { benchImageBuild } from './image-build.js';
 import { makeBusyboxRoot } from '../test/fixtures/busybox-root.js';
+import { median, round } from './stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
@@ -52,11 +53,6 @@ function timeOnce(argv: readonly string[]): number {
   return ms;
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 function measure(c: Case, runs: number): Record<string, unknown> {
   // One warm-up each (page cache, node's compile cache), then alternate so drift hits both.
@@ -95,7 +91,6 @@ function measure(c: Case, runs: number): Record<string, unknown> {
   return row;
 }
 
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
 /** A case with an absolute goal (no peer runs the same job): `prepare` runs untimed before each run. */
 function measureAbsolute(name: string, argv: readonly string[], prepare: () => void, goalMs: number, runs: number): Record<string, unknown> {

@@ -12,6 +12,7 @@ import { parseTags } from '../../core/image/aws-tags.js';
 import { describeTask, type ImportSnapshotTask } from '../../core/image/import-snapshot-task.js';
 import { DEFAULT_PART_BYTES, DEFAULT_UPLOAD_CONCURRENCY, S3_MAX_PART_BYTES, S3_MIN_PART_BYTES } from '../../core/image/multipart-plan.js';
 import { AlreadyExists, AtomicError, errorOfCode, InvalidArgument, isAtomicError } from '../../lib/errors.js';
+import { withInterrupt } from './host-common.js';
 
 export interface ImagePublishAwsOptions {
   readonly bucket: string;
@@ -174,20 +175,6 @@ function numberOption(flag: string, raw: string | undefined, fallback: number, m
 
 function keepSnapshotNote(e: AtomicError, snapshotId: string): AtomicError {
   return errorOfCode(e.code, `${e.message} (the imported snapshot ${snapshotId} is kept)`, { ...(e.subject === undefined ? {} : { subject: e.subject }), cause: e, problems: e.problems });
-}
-
-/** An AbortSignal that fires on SIGINT/SIGTERM while `fn` runs, so the upload is aborted cleanly. */
-async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await fn(controller.signal);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
 }
 
 /**

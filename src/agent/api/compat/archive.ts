@@ -12,6 +12,7 @@ import { InvalidArgument, NotFound, PermissionDenied } from '../../../lib/errors
 import type { ContainerEngine } from '../../containers/container-engine.js';
 import { queryBool } from '../request-input.js';
 import type { Router } from '../router.js';
+import { writeChunks } from '../stream-body.js';
 
 export interface ArchiveRouteOptions {
   /** Largest archive PUT accepts (compressed bytes as sent). Default 8 GiB. */
@@ -54,17 +55,8 @@ export function archiveRoutes(router: Router, engine: ContainerEngine, opts: Arc
       }
       const { stat, tar } = await archiveContainerPath(root, path).catch((e: unknown) => Promise.reject(fileNotFound(e, path, ref)));
       ctx.res.writeHead(200, { [PATH_STAT_HEADER]: pathStatHeader(stat), 'Content-Type': 'application/x-tar' });
-      try {
-        // Inside the callback: a stopped container's root stays mounted until the last byte.
-        for await (const chunk of tar) {
-          if (ctx.res.destroyed) break;
-          if (!ctx.res.write(chunk)) await new Promise((r) => ctx.res.once('drain', r));
-        }
-        ctx.res.end();
-      } catch (e) {
-        // Headers are out: the client sees a cut stream (a short tar), as with dockerd.
-        ctx.res.destroy(e instanceof Error ? e : undefined);
-      }
+      // Inside the callback: a stopped container's root stays mounted until the last byte.
+      await writeChunks(ctx.res, tar);
     });
     return 'handled' as const;
   });

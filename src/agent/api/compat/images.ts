@@ -15,6 +15,7 @@ import type { RequestContext, Router } from '../router.js';
 import { booleanFilter, labelsMatch, parseFilters } from './filters.js';
 import { queryBool } from '../request-input.js';
 import { humanSize } from '../../../lib/human-units.js';
+import { writeChunks } from '../stream-body.js';
 
 export interface ImageRouteOptions {
   /** The container using an image, if any (the container engine supplies it): rmi and prune respect it. */
@@ -97,16 +98,7 @@ export function imageRoutes(router: Router, images: ImageStore, opts: ImageRoute
     // The first chunk before the headers: a missing blob is still a plain HTTP error.
     const first = await tar.next();
     ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
-    try {
-      if (first.done !== true) ctx.res.write(first.value);
-      for await (const chunk of tar) {
-        if (ctx.res.destroyed) break;
-        if (!ctx.res.write(chunk)) await new Promise((r) => ctx.res.once('drain', r));
-      }
-      ctx.res.end();
-    } catch (e) {
-      ctx.res.destroy(e instanceof Error ? e : undefined);
-    }
+    await writeChunks(ctx.res, tar, first.done === true ? undefined : first.value);
     return 'handled';
   };
   router.add('GET', '/images/get', (ctx) => save(ctx, ctx.query.getAll('names')));
