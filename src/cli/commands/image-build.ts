@@ -20,7 +20,7 @@ import { commitTree } from '../../adapters/os-tree/commit-tree.js';
 import { composeTree } from '../../adapters/os-tree/compose-tree.js';
 import { deploySysroot } from '../../adapters/os-tree/deploy-sysroot.js';
 import { removeTree } from '../../adapters/os-tree/remove-tree.js';
-import { checkKargs } from '../../core/image/boot-kargs.js';
+import { checkKargs, ROOT_FS_LABEL } from '../../core/image/boot-kargs.js';
 import type { DiskFormat } from '../../core/image/disk-geometry.js';
 import type { ImageRecipe } from '../../core/image/recipe.js';
 import { FailedPrecondition, InvalidArgument } from '../../lib/errors.js';
@@ -31,7 +31,6 @@ import { defaultCacheDir, loadRecipe } from './image-common.js';
 
 const FORMATS: readonly DiskFormat[] = ['raw', 'qcow2', 'vhd', 'vmdk', 'vagrant-libvirt'];
 const EXTENSION: Record<DiskFormat, string> = { raw: 'raw', qcow2: 'qcow2', vhd: 'vhd', vmdk: 'vmdk', 'vagrant-libvirt': 'box' };
-const ROOT_LABEL = 'atomic-root';
 /** The checkout this CLI runs from: its dist/, native/ and node_modules go into the image. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -122,7 +121,7 @@ export async function run(recipePath: string, opts: ImageBuildOptions): Promise<
     const recipe: ImageRecipe = opts.osVersion === undefined ? loaded : { ...loaded, version: opts.osVersion, osRelease: { ...loaded.osRelease, prettyName: `${loaded.osRelease.name} ${opts.osVersion}` } };
     if (opts.osVersion !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._+~-]*$/.test(opts.osVersion)) throw new InvalidArgument(`${JSON.stringify(opts.osVersion)}: letters, digits and . _ + ~ - only`, { subject: '--os-version' });
     const remote = updateRemote(recipe, opts);
-    const kargs = checkKargs([`root=LABEL=${ROOT_LABEL}`, 'rw', ...recipe.kernel.args], 'kernel.args');
+    const kargs = checkKargs([`root=LABEL=${ROOT_FS_LABEL}`, 'rw', ...recipe.kernel.args], 'kernel.args');
     const outDir = resolve(opts.output ?? join('build', recipe.name));
     const repoPath = resolve(opts.repo ?? join(outDir, 'repo'));
     await mkdir(outDir, { recursive: true });
@@ -220,7 +219,7 @@ export async function run(recipePath: string, opts: ImageBuildOptions): Promise<
       const disks: DiskReport[] = [];
       const raw = await steps.run(
         `assembling a ${bytesSize(recipe.disk.sizeBytes)} GPT disk (ESP ${bytesSize(recipe.disk.espSizeBytes)}, ext4 root)`,
-        () => assembleDisk({ sysrootDir, outPath: rawWork, layout: { sizeBytes: recipe.disk.sizeBytes, espSizeBytes: recipe.disk.espSizeBytes, rootLabel: ROOT_LABEL, arch: recipe.arch }, ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}), signal, onProgress: progress }),
+        () => assembleDisk({ sysrootDir, outPath: rawWork, layout: { sizeBytes: recipe.disk.sizeBytes, espSizeBytes: recipe.disk.espSizeBytes, rootLabel: ROOT_FS_LABEL, arch: recipe.arch }, ...(epoch !== undefined ? { sourceDateEpoch: epoch } : {}), signal, onProgress: progress }),
         (r) => `${humanSize(r.allocatedBytes)} allocated`,
       );
       await removeTree(sysrootDir);

@@ -1,6 +1,7 @@
 // The partition geometry of an atomic disk image: a GPT with an EFI system partition and one root
 // partition that fills the rest of the disk, both on 1 MiB boundaries (what sfdisk, parted and
 // systemd-repart align to; it keeps filesystem blocks aligned to any physical sector size).
+import { ROOT_FS_LABEL } from './boot-kargs.js';
 import { InvalidArgument } from '../../lib/errors.js';
 
 export type DiskFormat = 'raw' | 'qcow2' | 'vhd' | 'vmdk' | 'vagrant-libvirt';
@@ -16,7 +17,8 @@ export interface DiskLayout {
   readonly arch: DiskArch;
 }
 
-export const DEFAULT_ROOT_LABEL = 'atomic-root';
+/** The root filesystem's label: the one the kernel command line's root=LABEL= names. */
+export const DEFAULT_ROOT_LABEL = ROOT_FS_LABEL;
 export const SECTOR_BYTES = 512;
 export const MIB = 1024 * 1024;
 const ALIGN_SECTORS = MIB / SECTOR_BYTES;

@@ -72,15 +72,15 @@ export interface ArchiveFacts {
  */
 export function installedClosureBytes(archive: ArchiveFacts, names: readonly string[]): number {
   const seen = new Set<string>();
-  const todo = [...names, ...(archive.essential ?? [])];
+  const pending = [...names, ...(archive.essential ?? [])];
   let total = 0;
-  while (todo.length > 0) {
-    let n = todo.pop()!;
+  while (pending.length > 0) {
+    let n = pending.pop()!;
     if (!archive.installedSizeBytes.has(n)) n = archive.providers?.get(n)?.[0] ?? n;
     if (seen.has(n)) continue;
     seen.add(n);
     total += archive.installedSizeBytes.get(n) ?? 0;
-    for (const d of archive.depends?.get(n) ?? []) todo.push(d);
+    for (const d of archive.depends?.get(n) ?? []) pending.push(d);
   }
   return total;
 }
