@@ -2,7 +2,7 @@
 // collectors read them as they are). Secrets never reach the log: the paths below are censored
 // wherever they appear in a logged object (EC2 IMDSv2 tokens, registry credentials, passwords
 // from user-data), so a caller that logs a request or a config object cannot leak them.
-import { pino, stdTimeFunctions, destination, type Logger, type LevelWithSilent } from 'pino';
+import { pino, stdTimeFunctions, destination, type Logger, type LevelWithSilent } from '#pino';
 
 export { LOG_LEVELS } from './log-levels.js';
 

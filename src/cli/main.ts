@@ -2,7 +2,7 @@
 // `atomic`, the companion CLI. This file only declares commands and their flags; each command's
 // code is imported when it runs, so `atomic seed create` does not pay for loading the ISO reader,
 // the YAML parser's users or anything else it does not need (start-up time is benchmarked).
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option } from '#commander';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor, formatError } from './report-error.js';
 import { VERSION } from '../lib/version.js';
 import { commandIndex, markOperands } from './commands/container-argv.js';

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { Readable, type Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import { dirname } from 'node:path';
-import type { Logger } from 'pino';
+import type { Logger } from '#pino';
 import { fromSystemError, InvalidArgument } from '../../lib/errors.js';
 import { VERSION } from '../../lib/version.js';
 import { API_VERSION, splitVersion, unsupportedVersion } from './api-version.js';

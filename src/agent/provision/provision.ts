@@ -5,7 +5,7 @@
 // document (core/provision/status.ts) whose `ok` says whether everything succeeded.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
+import type { Logger } from '#pino';
 import { CloudState } from '../../adapters/cloud-state/cloud-state.js';
 import { detectDatasource, type ExplicitDatasource } from '../../adapters/datasources/detect.js';
 import type { StepOutcome } from '../../adapters/rootfs/execute-steps.js';

@@ -9,7 +9,7 @@
 // Everything here is constructed once; nothing else in the agent builds adapters.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from 'pino';
+import type { Logger } from '#pino';
 import { readCgroupHierarchy } from '../../adapters/cgroups/cgroup-hierarchy.js';
 import { ImageStore } from '../../adapters/image-store/image-store.js';
 import { NetworkController } from '../../adapters/network/network-controller.js';

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { stringify } from '#yaml';
 import { detectDatasource } from '../../adapters/datasources/detect.js';
 import { processUserData } from '../../adapters/user-data/process-user-data.js';
 import { formatProblem } from '../../core/cloud-config/validate.js';

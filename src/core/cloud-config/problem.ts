@@ -1,7 +1,7 @@
 // The located validation report (shared/DESIGN.md "Validation returns a report"): every problem
 // names the file, a JSON pointer into the parsed document, and the 1-based line and column of the
 // node it is about, so editors and people can jump to it.
-import { LineCounter } from 'yaml';
+import { LineCounter } from '#yaml';
 
 export type Severity = 'error' | 'warning';
 

@@ -9,7 +9,7 @@
 // does), so the implicit bool/int/float/timestamp tags are replaced below by PyYAML's own regular
 // expressions (yaml/resolver.py). Every node is then converted into a small located tree: values
 // as PyYAML would construct them, each with the offsets of its key and value.
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type ScalarTag, type Tags } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type ScalarTag, type Tags } from '#yaml';
 import type { ProblemReport } from './problem.js';
 import { childPointer } from './problem.js';
 
