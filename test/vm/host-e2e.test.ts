@@ -7,7 +7,8 @@
 //   - `atomic host upgrade` to 2.0 served from the host over HTTP, reboot: 2.0 is booted,
 //   - `atomic host rollback`, reboot: 1.0 is booted,
 //   - an unsigned commit on the ref is refused by the guest (gpg-verify on); 1.0 stays booted.
-// Disk checks ride along: qemu-img check of the qcow2, sfdisk/e2fsck/fsck.vfat of the raw disk.
+// Disk checks ride along: qemu-img check of the qcow2, sfdisk/e2fsck/fsck.vfat of the raw disk,
+// and the root partition and file system growing into a disk made 1 GiB bigger (repart, growfs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -55,6 +56,10 @@ test('the default image boots, provisions, runs its container, upgrades, rolls b
   await ok('dd', [`if=${raw}`, `of=${join(work, 'root.img')}`, 'bs=512', `skip=${root.start}`, `count=${root.size}`, 'conv=sparse', 'status=none']);
   await ok('e2fsck', ['-fn', join(work, 'root.img')]);
   await exec('rm', ['-f', join(work, 'esp.img'), join(work, 'root.img')]);
+  // A bigger virtual disk than the image's: systemd-repart grows the root partition into the new
+  // space at first boot and systemd-growfs the file system after it (checked once booted).
+  const rootPartitionBytes = root.size * 512;
+  await ok('qemu-img', ['resize', disk, '+1G']);
 
   // The seed: hostname, our user with a fresh key and sudo, the web container.
   const { key, pub } = await makeKey(work);
@@ -73,6 +78,9 @@ test('the default image boots, provisions, runs its container, upgrades, rolls b
   assert.match(await ssh.ok('id ops'), /\(sudo\)/);
   assert.ok((await ssh.ok('cat ~/.ssh/authorized_keys')).split('\n').includes(pub));
   assert.match(await ssh.ok('sudo atomic cloud-init status'), /done/);
+  const rootFsBytes = Number((await ssh.ok('df -B1 --output=size /sysroot | tail -1')).trim());
+  assert.ok(rootFsBytes > rootPartitionBytes + 0.75 * 2 ** 30,
+    `the root file system grew into the added 1 GiB: ${rootFsBytes} bytes, partition was ${rootPartitionBytes} (${await ssh.ok('sudo journalctl -b --no-pager -u systemd-repart -u "systemd-growfs*" 2>&1 | tail -20 || true')})`);
 
   // The declared container runs (the image was preloaded: the guest has no registry) and serves.
   const webStatus = async (): Promise<string> => {
