@@ -420,6 +420,18 @@ test('remove {force} of a running container; errors reach dockerode as statusCod
   const noImage = await httpError(docker.createContainer({ Image: `${world.registry.host}/sdk/absent:v1`, HostConfig: { NetworkMode: 'none' } }));
   assert.equal(noImage.statusCode, 404);
   assert.equal(noImage.json?.message, `No such image: ${world.registry.host}/sdk/absent:v1`);
+  // A create field atomicd does not implement is dockerd's 400 (InvalidParameter) naming the field, not a 5xx.
+  const unsupported: [Record<string, unknown>, RegExp][] = [
+    [{ HostConfig: { NetworkMode: 'none', PidMode: 'host' } }, /^HostConfig\.PidMode is not supported by atomicd \(got "host"\)/],
+    [{ Healthcheck: { Test: ['CMD', 'true'] }, HostConfig: { NetworkMode: 'none' } }, /^Healthcheck is not supported by atomicd/],
+    [{ Volumes: { '/data': {} }, HostConfig: { NetworkMode: 'none' } }, /^Volumes: anonymous volumes \(\/data\)/],
+    [{ HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'syslog', Config: {} } } }, /^HostConfig\.LogConfig\.Type: the "syslog" log driver is not supported/],
+  ];
+  for (const [extra, message] of unsupported) {
+    const e = await httpError(docker.createContainer({ Image: image, Cmd: ['true'], ...extra }));
+    assert.equal(e.statusCode, 400, JSON.stringify(extra));
+    assert.match(String(e.json?.message), message);
+  }
   // Everything else goes; the volume web used then is dangling and may go too.
   for (const name of ['web', 'idle', 'short']) await docker.getContainer(name).remove({ force: true });
   assert.deepEqual(await docker.listContainers({ all: true }), []);

@@ -371,11 +371,11 @@ export class ContainerEngine {
       const hc = req.hostConfig ?? {};
       // Named volumes exist from create on, as with `docker create -v NAME:/path`.
       const volumeNames = namedVolumesOf(hc);
-      if (volumeNames.length > 0 && this.o.volumes === undefined) throw new Unimplemented(`named volumes (${volumeNames.join(', ')}) need a volume store`, { subject: volumeNames[0] });
+      if (volumeNames.length > 0 && this.o.volumes === undefined) throw new FailedPrecondition(`named volumes (${volumeNames.join(', ')}) need a volume store`, { subject: volumeNames[0] });
       for (const v of volumeNames) await this.o.volumes?.ensure(v);
       this.networking.check(hc);
       if (req.endpoint !== undefined && this.networking.configure === undefined) {
-        throw new Unimplemented('network aliases and addresses (NetworkingConfig) need bridge networking, which this agent runs without', { subject: 'NetworkingConfig' });
+        throw new FailedPrecondition('network aliases and addresses (NetworkingConfig) need bridge networking, which this agent runs without', { subject: 'NetworkingConfig' });
       }
       const policy = normalizeRestartPolicy(hc.RestartPolicy);
       checkAutoRemove(hc);

@@ -1,8 +1,10 @@
 // POST /containers/create: the body the docker CLI and SDKs send (Engine API ContainerCreate:
 // the Config fields at the top level, HostConfig, NetworkingConfig) as the engine's request.
 // Clients send every field, mostly with zero values; a field we do not implement is refused with
-// a 400 naming it when it carries a value, rather than being dropped silently.
-import { InvalidArgument, Unimplemented } from '../../../lib/errors.js';
+// a 400 naming it when it carries a value, rather than being dropped silently. 400, not 501:
+// dockerd answers a create it cannot honour (an unknown log driver, a bad mount) with 400
+// (errdefs.InvalidParameter), and Docker clients treat 5xx as a daemon fault and retry.
+import { InvalidArgument } from '../../../lib/errors.js';
 import type { ContainerConfig, HostConfig } from '../../../core/containers/container-spec.js';
 
 /** Config fields the engine applies. */
@@ -48,7 +50,7 @@ function objectField(body: Record<string, unknown>, key: string): Record<string,
 export function refuseUnknown(obj: Record<string, unknown>, prefix: string, known: ReadonlySet<string>, ignored: ReadonlySet<string>): void {
   for (const [k, v] of Object.entries(obj)) {
     if (known.has(k) || ignored.has(k) || isZeroValue(v)) continue;
-    throw new Unimplemented(`${prefix}${k} is not supported by atomicd (got ${shown(v)})`, { subject: `${prefix}${k}` });
+    throw new InvalidArgument(`${prefix}${k} is not supported by atomicd (got ${shown(v)})`, { subject: `${prefix}${k}` });
   }
 }
 
@@ -88,7 +90,7 @@ export function parseCreateBody(body: Record<string, unknown>): CreateBody {
   const nc = objectField({ NetworkingConfig: ncRaw }, 'NetworkingConfig');
   // Volumes is a map whose keys are the data ({"/data": {}}): any key is a request.
   if (typeof configRaw.Volumes === 'object' && configRaw.Volumes !== null && Object.keys(configRaw.Volumes).length > 0) {
-    throw new Unimplemented(`Volumes: anonymous volumes (${Object.keys(configRaw.Volumes as object).join(', ')}) are not supported by atomicd yet; use -v NAME:PATH`, { subject: 'Volumes' });
+    throw new InvalidArgument(`Volumes: anonymous volumes (${Object.keys(configRaw.Volumes as object).join(', ')}) are not supported by atomicd yet; use -v NAME:PATH`, { subject: 'Volumes' });
   }
   refuseUnknown(configRaw, '', new Set([...CONFIG_KEYS, 'Volumes']), CONFIG_IGNORED);
   refuseUnknown(hc, 'HostConfig.', HOST_CONFIG_KEYS, HOST_CONFIG_IGNORED);
@@ -101,7 +103,7 @@ export function parseCreateBody(body: Record<string, unknown>): CreateBody {
   });
   const logType = (hc.LogConfig as { Type?: unknown } | undefined)?.Type;
   if (logType !== undefined && logType !== '' && logType !== 'json-file') {
-    throw new Unimplemented(`HostConfig.LogConfig.Type: the ${JSON.stringify(logType)} log driver is not supported by atomicd (json-file is)`, { subject: 'HostConfig.LogConfig.Type' });
+    throw new InvalidArgument(`HostConfig.LogConfig.Type: the ${JSON.stringify(logType)} log driver is not supported by atomicd (json-file is)`, { subject: 'HostConfig.LogConfig.Type' });
   }
   // One network at create time, as the docker CLI sends it; more are connected afterwards.
   const endpoints = objectField(nc, 'EndpointsConfig');
