@@ -258,6 +258,24 @@ test('logs (non-TTY): multiplexed frames that modem.demuxStream splits into stdo
   assert.match(String(none.json?.message), /you must choose at least one stream/);
 });
 
+test('HostConfig.ConsoleSize sizes a TTY container\'s terminal from its start (no resize, no attach); a bad one is a 400 naming it', async () => {
+  const sized = await docker.createContainer({ Image: image, Tty: true, Cmd: ['busybox', 'stty', 'size'], HostConfig: { NetworkMode: 'none', ConsoleSize: [33, 77] } });
+  await sized.start();
+  assert.deepEqual(await sized.wait(), { StatusCode: 0, Error: null } as unknown as Record<string, unknown>);
+  // A TTY container's log is the raw terminal output (no multiplexing): the pty turns \n into \r\n.
+  assert.equal(((await sized.logs({ stdout: true, follow: false })) as unknown as Buffer).toString(), '33 77\r\n');
+  // A restart keeps it: it is part of the container's HostConfig, as with Docker.
+  await sized.start();
+  await sized.wait();
+  assert.equal(((await sized.logs({ stdout: true, follow: false })) as unknown as Buffer).toString(), '33 77\r\n33 77\r\n');
+  await sized.remove();
+  for (const bad of [[33], [-1, 80], ['33', '77'], [1.5, 80]] as unknown as number[][]) {
+    const e = await httpError(docker.createContainer({ Image: image, Tty: true, HostConfig: { NetworkMode: 'none', ConsoleSize: bad } }));
+    assert.equal(e.statusCode, 400, JSON.stringify(bad));
+    assert.match(String(e.json?.message), /^HostConfig\.ConsoleSize: expected \[height, width\]/);
+  }
+});
+
 test('exec create/start (non-TTY): output demuxed, exec inspect ExitCode; exec in a stopped container is a 409', async () => {
   const web = docker.getContainer('web');
   const exec = await web.exec({ Cmd: ['sh', '-c', 'echo exec-out; echo exec-err >&2; ls /data; exit 5'], AttachStdout: true, AttachStderr: true });

@@ -215,6 +215,10 @@ export function ociRuntimeSpec(spec: ContainerSpec, ctx: OciSpecContext): OciSpe
     extraMounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: ctx.initPath, options: ['bind', 'ro'] });
   }
   const process = ociProcess(spec, ctx, args);
+  // Docker's WithConsoleSize: the pty is sized before the command runs, so a program that reads
+  // its size once at start (stty, less, a shell's prompt) sees it even before any resize arrives.
+  const size = hc.ConsoleSize;
+  if (spec.tty && size !== undefined && size[0] > 0 && size[1] > 0) process.consoleSize = { height: size[0], width: size[1] };
 
   const defaults = [
     ...kernelMounts({ privileged, shmSizeBytes: hc.ShmSize !== undefined && hc.ShmSize > 0 ? hc.ShmSize : DEFAULT_SHM_SIZE_BYTES, hostNetwork: network.kind === 'host' }),

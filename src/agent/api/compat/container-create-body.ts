@@ -21,10 +21,10 @@ const HOST_CONFIG_KEYS = new Set([
   'Binds', 'Mounts', 'Tmpfs', 'ReadonlyRootfs', 'Privileged', 'CapAdd', 'CapDrop', 'SecurityOpt', 'Init', 'GroupAdd', 'Ulimits', 'ShmSize',
   'Memory', 'MemorySwap', 'MemoryReservation', 'MemorySwappiness', 'OomKillDisable', 'CpuShares', 'NanoCpus', 'CpuPeriod', 'CpuQuota',
   'CpusetCpus', 'CpusetMems', 'BlkioWeight', 'PidsLimit', 'Dns', 'DnsSearch', 'DnsOptions', 'ExtraHosts', 'Devices', 'Sysctls',
-  'CgroupnsMode', 'NetworkMode', 'PortBindings', 'RestartPolicy', 'AutoRemove', 'LogConfig',
+  'CgroupnsMode', 'NetworkMode', 'PortBindings', 'RestartPolicy', 'AutoRemove', 'LogConfig', 'ConsoleSize',
 ]);
-/** The terminal size hint and client-side options. */
-const HOST_CONFIG_IGNORED = new Set(['ConsoleSize', 'ContainerIDFile']);
+/** Client-side options. */
+const HOST_CONFIG_IGNORED = new Set(['ContainerIDFile']);
 
 /** Zero values: what a client sends for an option the user did not give. */
 export function isZeroValue(v: unknown): boolean {
@@ -101,6 +101,11 @@ export function parseCreateBody(body: Record<string, unknown>): CreateBody {
     CpusetCpus: 'string', CpusetMems: 'string', BlkioWeight: 'number', Dns: 'string[]', DnsSearch: 'string[]', DnsOptions: 'string[]', ExtraHosts: 'string[]', NetworkMode: 'string',
     PortBindings: 'object', RestartPolicy: 'object', AutoRemove: 'boolean', LogConfig: 'object', Tmpfs: 'object', Sysctls: 'object',
   });
+  // ConsoleSize is Go's [2]uint: two non-negative integers, [0, 0] = not given.
+  const consoleSize = hc.ConsoleSize;
+  if (consoleSize !== undefined && consoleSize !== null && !(Array.isArray(consoleSize) && consoleSize.length === 2 && consoleSize.every((n) => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= 0xffff))) {
+    throw new InvalidArgument(`HostConfig.ConsoleSize: expected [height, width] (two integers from 0 to 65535), got ${shown(consoleSize)}`, { subject: 'HostConfig.ConsoleSize' });
+  }
   const logType = (hc.LogConfig as { Type?: unknown } | undefined)?.Type;
   if (logType !== undefined && logType !== '' && logType !== 'json-file') {
     throw new InvalidArgument(`HostConfig.LogConfig.Type: the ${JSON.stringify(logType)} log driver is not supported by atomicd (json-file is)`, { subject: 'HostConfig.LogConfig.Type' });
@@ -118,6 +123,7 @@ export function parseCreateBody(body: Record<string, unknown>): CreateBody {
   for (const k of CONFIG_KEYS) if (configRaw[k] !== undefined && configRaw[k] !== null) config[k] = configRaw[k];
   const hostConfig: Record<string, unknown> = {};
   for (const k of HOST_CONFIG_KEYS) if (hc[k] !== undefined && hc[k] !== null && !(Array.isArray(hc[k]) && (hc[k] as unknown[]).length === 0 && k !== 'CapDrop')) hostConfig[k] = hc[k];
+  if (isZeroValue(hostConfig.ConsoleSize)) delete hostConfig.ConsoleSize;
   return { config: config as ContainerConfig, hostConfig: hostConfig as CreateBody['hostConfig'], ...(endpoint === undefined ? {} : { endpoint }) };
 }
 

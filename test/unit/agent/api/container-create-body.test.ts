@@ -52,6 +52,14 @@ test('docker run -i -t: OpenStdin, StdinOnce and Tty are kept; a non-boolean is 
   assert.throws(() => parseCreateBody({ Image: 'busybox', OpenStdin: 'yes' }), (e: unknown) => e instanceof InvalidArgument && /^OpenStdin: expected a boolean/.test(e.message));
 });
 
+test('HostConfig.ConsoleSize: [height, width] kept; [0, 0] is not given; anything else a 400 naming it', () => {
+  assert.deepEqual(parseCreateBody({ Image: 'busybox', Tty: true, HostConfig: { ConsoleSize: [24, 80] } }).hostConfig.ConsoleSize, [24, 80]);
+  assert.equal('ConsoleSize' in parseCreateBody({ ...DOCKER_RUN_BODY, HostConfig: { ...DOCKER_RUN_BODY.HostConfig, ConsoleSize: [0, 0] } }).hostConfig, false);
+  for (const bad of [[24], [24, 80, 1], [-1, 80], ['24', '80'], 'x', [24, 70000]]) {
+    assert.throws(() => parseCreateBody({ Image: 'busybox', HostConfig: { ConsoleSize: bad } }), (e: unknown) => e instanceof InvalidArgument && e.subject === 'HostConfig.ConsoleSize', JSON.stringify(bad));
+  }
+});
+
 test('wrong types are a 400 naming the field', () => {
   assert.throws(() => parseCreateBody({ Image: 'busybox', Cmd: 'echo hi' }), (e: unknown) => e instanceof InvalidArgument && /^Cmd: expected a list of strings/.test(e.message));
   assert.throws(() => parseCreateBody({ Image: 'busybox', HostConfig: { Memory: '64m' } }), (e: unknown) => e instanceof InvalidArgument && /^HostConfig\.Memory: expected a number/.test(e.message));
