@@ -302,6 +302,41 @@ test('exec create/start (non-TTY): output demuxed, exec inspect ExitCode; exec i
   assert.equal(missing.json?.message, `No such exec instance: ${'0'.repeat(64)}`);
 });
 
+test('exec inspect: the real Pid of the exec\'d process while it runs (pipes and TTY), then Running false and its ExitCode', async () => {
+  const web = docker.getContainer('web');
+  for (const tty of [false, true]) {
+    const tag = tty ? 'tty' : 'pipes';
+    const exec = await web.exec({ Cmd: ['sh', '-c', `echo $$ > /tmp/pid-${tag}; while [ ! -e /tmp/go-${tag} ]; do sleep 0.1; done; exit 7`], Tty: tty });
+    assert.equal((await exec.inspect()).Pid, 0, 'no process before start');
+    await exec.start({ Detach: true, Tty: tty });
+    const running = await exec.inspect();
+    assert.equal(running.Running, true, tag);
+    assert.ok(running.Pid > 0, `${tag}: Pid ${running.Pid}`);
+    // The host pid is the shell's: its pid in the container's namespace (NSpid's last field) is what $$ wrote.
+    const inContainer = await eventually(`${tag}: the shell wrote its pid`, async () => {
+      const text = (() => {
+        try {
+          return readFileSync(`/proc/${running.Pid}/root/tmp/pid-${tag}`, 'utf8').trim();
+        } catch {
+          return '';
+        }
+      })();
+      return text === '' ? undefined : text;
+    });
+    const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${running.Pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
+    assert.equal(nspid?.at(-1), inContainer, `${tag}: NSpid ${nspid?.join(' ')}`);
+    assert.match(readFileSync(`/proc/${running.Pid}/cmdline`, 'utf8'), /^sh\0-c\0/);
+    const go = await web.exec({ Cmd: ['sh', '-c', `: > /tmp/go-${tag}`] });
+    await go.start({ Detach: true });
+    const done = await eventually(`${tag}: the exec ended`, async () => {
+      const x = await exec.inspect();
+      return x.Running ? undefined : x;
+    });
+    assert.equal(done.ExitCode, 7, tag);
+    assert.equal(done.Pid, running.Pid, `${tag}: dockerd keeps the Pid after the end`);
+  }
+});
+
 test('stats {stream: false}: cpu_stats, precpu_stats and memory_stats as `docker stats` computes with them', async () => {
   const web = docker.getContainer('web');
   const s = (await web.stats({ stream: false })) as unknown as {
