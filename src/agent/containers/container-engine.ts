@@ -837,6 +837,14 @@ export class ContainerEngine {
     return this.find(ref);
   }
 
+  /**
+   * A client attached to the container, or left it with the detach keys: dockerd's `attach` and
+   * `detach` events (daemon/attach.go), with the usual container attributes.
+   */
+  attachEvent(ref: string, action: 'attach' | 'detach'): void {
+    this.emitEvent(this.find(ref), action);
+  }
+
   /** `docker ps [-a] [--filter ...]`, newest first. */
   async list(opts: { all?: boolean; filters?: PsFilters; limit?: number } = {}): Promise<ContainerSummary[]> {
     const filters = checkFilters(opts.filters ?? {});
