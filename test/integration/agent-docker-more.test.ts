@@ -217,7 +217,11 @@ test('pause and unpause: Paused state, (Paused) status, exec refused, Docker\'s 
   if (freezerPath !== undefined) assert.equal(readFileSync(`/sys/fs/cgroup/freezer${freezerPath}/freezer.state`, 'utf8').trim(), 'FROZEN');
   else assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^State:\s+S/m);
   assert.match(await fails(['pause', 'p1']), new RegExp(`Container ${id} is already paused`));
-  assert.notEqual((await docker(world.agent, ['exec', 'p1', 'true'])).status, 0);
+  // dockerd's 409 and words for an exec in a paused container, from the CLI and on the wire.
+  assert.match(await fails(['exec', 'p1', 'true']), new RegExp(`Container ${id} is paused, unpause the container before exec`));
+  const execPaused = await raw('POST', '/containers/p1/exec', Buffer.from(JSON.stringify({ Cmd: ['true'], AttachStdout: true })));
+  assert.equal(execPaused.status, 409, execPaused.body.toString());
+  assert.deepEqual(JSON.parse(execPaused.body.toString()), { message: `Container ${id} is paused, unpause the container before exec` });
   assert.equal((await ok(['unpause', 'p1'])).trim(), 'p1');
   assert.match(await fails(['unpause', 'p1']), new RegExp(`Container ${id} is not paused`));
   assert.equal((await ok(['exec', 'p1', 'echo', 'alive'])).trim(), 'alive');

@@ -58,7 +58,12 @@ export function execRoutes(router: Router, engine: ContainerEngine): void {
     const detachKeys = parseDetachKeys(typeof body.DetachKeys === 'string' && body.DetachKeys !== '' ? body.DetachKeys : DEFAULT_DETACH_KEYS, 'DetachKeys');
     const consoleSize = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 && body.ConsoleSize.every((n) => Number.isInteger(n) && (n as number) > 0)
       ? { h: body.ConsoleSize[0] as number, w: body.ConsoleSize[1] as number } : undefined;
-    if (!['running', 'restarting'].includes(container.state.status)) throw new Conflict(`Container ${container.id} is not running`, { subject: container.id });
+    // dockerd's getActiveContainer, in its order and words (409 each): a paused container is
+    // running but frozen, so an exec in it would hang until the unpause.
+    const status = container.state.status;
+    if (status === 'paused') throw new Conflict(`Container ${container.id} is paused, unpause the container before exec`, { subject: container.id });
+    if (status === 'restarting') throw new Conflict(`Container ${container.id} is restarting, wait until the container is running`, { subject: container.id });
+    if (status !== 'running') throw new Conflict(`Container ${container.id} is not running`, { subject: container.id });
     const env = strings(body.Env, 'Env');
     const id = randomBytes(32).toString('hex');
     execs.set(id, {
