@@ -91,6 +91,8 @@ export interface ContainerEngineOptions {
 export interface NamedVolumes {
   /** The host directory of volume `name`, creating the volume when it does not exist (as `docker run -v` does). */
   ensure(name: string): Promise<string>;
+  /** The host directory volume `name` has (or will have): what inspect shows as its Mounts[].Source. No I/O. */
+  mountpoint(name: string): string;
 }
 
 /** The named volumes a HostConfig mounts (Binds "NAME:/path[:opts]" and Mounts of type volume). */
@@ -824,13 +826,16 @@ export class ContainerEngine {
   async inspect(ref: string): Promise<ContainerJSON> {
     const r = this.find(ref);
     const c = { id: r.id, name: r.name, hostConfig: r.hostConfig };
-    const json = inspectJSON(r, this.dirOf(r.id), { ...this.networking.describe(c) });
+    const json = inspectJSON(r, this.dirOf(r.id), { ...this.networking.describe(c) }, this.volumeSource);
     // A driver with published ports and sandboxes fills the rest of NetworkSettings.
     const extra = this.networking.settings?.(c, r.spec.exposedPorts);
     if (extra === undefined) return json;
     const { summaryPorts: _ignored, ...settings } = extra;
     return { ...json, NetworkSettings: { ...json.NetworkSettings, ...settings } };
   }
+
+  /** Mounts[].Source of a named volume: its directory in the volume store ('' without one). */
+  private readonly volumeSource = (name: string): string => this.o.volumes?.mountpoint(name) ?? '';
 
   /** The record itself, for callers inside the agent (API translation). */
   get(ref: string): ContainerRecord {
@@ -861,7 +866,7 @@ export class ContainerEngine {
     if (opts.limit !== undefined && opts.limit > 0) out = out.slice(0, opts.limit);
     return out.map((r) => {
       const c = { id: r.id, name: r.name, hostConfig: r.hostConfig };
-      const summary = summaryJSON(r, now, { ...this.networking.describe(c) });
+      const summary = summaryJSON(r, now, { ...this.networking.describe(c) }, this.volumeSource);
       const extra = this.networking.settings?.(c, r.spec.exposedPorts);
       return extra === undefined ? summary : { ...summary, Ports: [...extra.summaryPorts] };
     });
