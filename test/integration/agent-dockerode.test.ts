@@ -365,6 +365,26 @@ test('stats {stream: false}: cpu_stats, precpu_stats and memory_stats as `docker
   assert.equal(s.memory_stats.limit, 64 * 1024 * 1024);
   assert.equal(typeof s.memory_stats.stats, 'object');
   assert.ok(s.pids_stats.current >= 1);
+
+  // A stopped container: dockerd's zero-valued answer with only its name and ID, at once (no second sample).
+  const short = docker.getContainer('short');
+  const zeroCpu = { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
+  const nulls = Object.fromEntries(['io_service_bytes_recursive', 'io_serviced_recursive', 'io_queue_recursive', 'io_service_time_recursive', 'io_wait_time_recursive', 'io_merged_recursive', 'io_time_recursive', 'sectors_recursive'].map((k) => [k, null]));
+  assert.deepEqual(await short.stats({ stream: false }), {
+    name: '/short', id: (await short.inspect()).Id, read: '0001-01-01T00:00:00Z', preread: '0001-01-01T00:00:00Z', pids_stats: {}, blkio_stats: nulls,
+    num_procs: 0, storage_stats: {}, cpu_stats: zeroCpu, precpu_stats: zeroCpu, memory_stats: {},
+  });
+  // A container ending while it is sampled: every answer is a 200, live figures or the zero-valued ones.
+  const ending = await docker.createContainer({ Image: image, Cmd: ['sh', '-c', 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); done'], HostConfig: { NetworkMode: 'none' } });
+  await ending.start();
+  let samples = 0;
+  for (let running = true; running; samples++) {
+    running = (await ending.inspect()).State.Running;
+    const x = (await ending.stats({ stream: false, 'one-shot': true } as { stream: false })) as unknown as { read: string; id: string };
+    assert.equal(x.id, ending.id);
+  }
+  assert.ok(samples >= 1);
+  await ending.remove();
 });
 
 test('update (Memory) reaches the cgroup; kill with a signal, wait, inspect after the exit', async () => {

@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CgroupHierarchy } from '../../adapters/cgroups/cgroup-hierarchy.js';
 import { readCgroupStats } from '../../adapters/cgroups/cgroup-stats.js';
-import { cgroupOfPid, readCgroupProcs, removeCgroupTree } from '../../adapters/cgroups/container-cgroup.js';
+import { cgroupOfPid, readCgroupProcs, removeCgroupTree, type ContainerCgroup } from '../../adapters/cgroups/container-cgroup.js';
 import type { ContainerUse, ImageRecord, ImageStore } from '../../adapters/image-store/image-store.js';
 import { bundleDir, prepareBundle, releaseBundle, resolveInRoot } from '../../adapters/oci-runtime/container-bundle.js';
 import { mountOverlayRootfs, unmountRootfs } from '../../adapters/oci-runtime/rootfs-mount.js';
@@ -48,7 +48,7 @@ import { Cancelled, Conflict, DeadlineExceeded, FailedPrecondition, InvalidArgum
 import { ContainerEvents, type ContainerAction } from './container-events.js';
 import { inspectJSON, summaryJSON, type ContainerJSON, type ContainerSummary } from './container-inspect.js';
 import { HostOrNoneNetworking, type ContainerNetworking, type EndpointRequest } from './container-networking.js';
-import { statsJSON, readSystemCpuUsageNs, type StatsJSON, type StatsSample } from './container-stats.js';
+import { statsJSON, stoppedStatsJSON, readSystemCpuUsageNs, type StatsJSON, type StatsSample } from './container-stats.js';
 import { ContainerStore, type ContainerRecord } from './container-store.js';
 import { checkAutoRemove, checkStopTimeout, logRotationOf } from './engine-config.js';
 import { ExitWatcher, RestartScheduler, type WatchedExit } from './supervisor.js';
@@ -1010,12 +1010,24 @@ export class ContainerEngine {
   /** One `docker stats --no-stream` sample; precpu_stats is the previous call's sample. */
   async stats(ref: string): Promise<StatsJSON> {
     const r = this.find(ref);
-    const sampled = hasProcess(r.state) ? await readCgroupStats(await cgroupOfPid(this.o.cgroups, r.state.pid)).catch(() => ({})) : {};
+    // dockerd (daemon/stats.go): a container that is not running (or is restarting) has only its
+    // name and ID in an otherwise zero-valued answer.
+    if (!hasProcess(r.state)) return stoppedStatsJSON(r.id, r.name);
+    let cgroup: ContainerCgroup;
+    try {
+      cgroup = await cgroupOfPid(this.o.cgroups, r.state.pid);
+    } catch (e) {
+      // The init ended after the state was read (its exit is being recorded): it has stopped.
+      if (e instanceof NotFound) return stoppedStatsJSON(r.id, r.name);
+      throw e;
+    }
+    // Files a kernel or cgroup version lacks are left out of the sample, not errors.
+    const sampled = await readCgroupStats(cgroup);
     const { stats, sample } = statsJSON({
       id: r.id, name: r.name, now: this.nowIso(), cgroup: sampled, systemCpuNs: await readSystemCpuUsageNs(), onlineCpus: this.o.hostFacts.cgroupFeatures.cpuCount,
       hostMemoryBytes: totalmem(), previous: this.statsSamples.get(r.id),
     });
-    if (hasProcess(r.state)) this.statsSamples.set(r.id, sample);
+    this.statsSamples.set(r.id, sample);
     return stats;
   }
 
