@@ -4,8 +4,8 @@
 // still there afterwards with no state it should not have.
 //
 // Two deliberate 5xx answers are not crashes and are allowed where they can occur: 501 for a
-// Docker feature atomicd refuses (Unimplemented, "... is not supported by atomicd"; the message
-// still in Docker's JSON), and 503 for a pull from a registry nobody answers on (dockerd answers
+// Docker feature atomicd refuses (Unimplemented, "... is not supported"; the message still in
+// Docker's JSON; but a container create/update field is a 400 naming it, as dockerd answers), and 503 for a pull from a registry nobody answers on (dockerd answers
 // 500 there). A 500 is never allowed.
 //
 // Requests go out raw: node:http over the Unix socket for well-formed HTTP with bad contents,
@@ -137,7 +137,8 @@ function send(r: Req): Promise<Answer> {
 /** 5xx answers that are decisions, not failures (see the head of the file). */
 function allowedServerError(r: Req, a: Answer): boolean {
   const message = messageOf(a);
-  if (a.status === 501) return message !== undefined && /not supported|Unimplemented|not implemented/i.test(message);
+  // A create or update field atomicd does not implement is a 400 naming it, as dockerd answers; never a 501.
+  if (a.status === 501) return !/\/containers\/(create|[^/]+\/update)/.test(r.path) && message !== undefined && /not supported|Unimplemented|not implemented/i.test(message);
   if (a.status === 503) return r.path.includes('/images/create') && message !== undefined;
   return false;
 }

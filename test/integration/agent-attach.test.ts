@@ -4,6 +4,7 @@
 // exits with its code, and `docker attach` follows a running container.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { agentHttp, agentWithBusybox, docker, type AgentProcess, type AgentWorld } from '../fixtures/agent-process.js';
 
@@ -58,4 +59,48 @@ test('attach without an upgrade, or to an unknown container, is a plain HTTP err
   const missing = await docker(agent, ['attach', 'nosuch']);
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /No such container: nosuch/);
+});
+
+/** The container events of `name` between `since` and now, as `docker events` prints them in JSON. */
+async function eventsOf(name: string, since: string): Promise<{ Action: string; Actor: { ID: string; Attributes: Record<string, string> } }[]> {
+  const r = await docker(agent, ['events', '--since', since, '--until', String(Math.ceil(Date.now() / 1000) + 1), '-f', `container=${name}`, '--format', '{{json .}}']);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { Action: string; Actor: { ID: string; Attributes: Record<string, string> } });
+}
+
+test('events: docker run (attached) logs attach between create and start; the detach keys on a TTY attach log detach', async () => {
+  const since = String(Math.floor(Date.now() / 1000) - 1);
+  const r = await docker(agent, ['run', '--name', 'evr', '--label', 'team=a', image, 'true'], { timeoutMs: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const id = (await docker(agent, ['inspect', '-f', '{{.Id}}', 'evr'])).stdout.trim();
+  const runEvents = await eventsOf('evr', since);
+  assert.deepEqual(runEvents.map((e) => e.Action).filter((a) => ['create', 'attach', 'start', 'die'].includes(a)), ['create', 'attach', 'start', 'die']);
+  // dockerd's Actor for attach: the container's ID, its labels, image and name.
+  assert.deepEqual(runEvents.find((e) => e.Action === 'attach')?.Actor, { ID: id, Attributes: { team: 'a', image, name: 'evr' } });
+
+  // A TTY container, attached raw (the keys reach the server, as from an SDK): ctrl-p ctrl-q ends the attach.
+  const d = await docker(agent, ['run', '-d', '-it', '--name', 'evd', image, 'sh']);
+  assert.equal(d.status, 0, d.stderr);
+  const since2 = String(Math.floor(Date.now() / 1000) - 1);
+  const s = connect(agent.socket);
+  await new Promise((resolve) => s.once('connect', resolve));
+  s.write('POST /v1.43/containers/evd/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n');
+  let got = '';
+  s.on('data', (b: Buffer) => (got += b.toString()));
+  const closed = new Promise((resolve) => s.once('close', resolve));
+  s.write('echo "marker-$((6*7))"\r');
+  for (let i = 0; !got.includes('marker-42'); i++) {
+    if (i > 600) assert.fail(`no echo: ${got}`);
+    await sleep(50);
+  }
+  // One key per write, as a terminal sends them.
+  s.write('\x10');
+  await sleep(100);
+  s.write('\x11');
+  await closed;
+  assert.equal((await docker(agent, ['inspect', '-f', '{{.State.Status}}', 'evd'])).stdout.trim(), 'running');
+  const detachEvents = (await eventsOf('evd', since2)).filter((e) => e.Action === 'attach' || e.Action === 'detach');
+  assert.deepEqual(detachEvents.map((e) => e.Action), ['attach', 'detach']);
+  assert.deepEqual(detachEvents[1]?.Actor.Attributes, { image, name: 'evd' });
+  assert.equal((await docker(agent, ['rm', '-f', 'evr', 'evd'])).status, 0);
 });

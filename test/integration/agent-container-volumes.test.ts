@@ -42,6 +42,17 @@ test('-v NAME:/path creates the volume, keeps its data across containers, :ro is
 
   const mounts = JSON.parse((await docker(agent, ['inspect', '-f', '{{json .HostConfig.Binds}}', 'writer'])).stdout) as string[];
   assert.deepEqual(mounts, ['appdata:/data']);
+  // Mounts[] as dockerd shows a named volume: Source is the volume's directory on the host (where
+  // `docker volume inspect` says its data is, and where the container's file is).
+  const points = JSON.parse((await docker(agent, ['inspect', '-f', '{{json .Mounts}}', 'writer'])).stdout) as Record<string, unknown>[];
+  assert.deepEqual(points, [{ Type: 'volume', Name: 'appdata', Source: inspect[0]?.Mountpoint, Destination: '/data', Driver: 'local', Mode: 'z', RW: true, Propagation: '' }]);
+  assert.equal(readFileSync(join(String(points[0]?.Source), 'file'), 'utf8'), 'kept\n');
+  const viaMount = await docker(agent, ['create', '--name', 'mnt', '--mount', 'type=volume,source=appdata,target=/v,readonly', image, 'true']);
+  assert.equal(viaMount.status, 0, viaMount.stderr);
+  assert.deepEqual(JSON.parse((await docker(agent, ['inspect', '-f', '{{json .Mounts}}', 'mnt'])).stdout), [
+    { Type: 'volume', Name: 'appdata', Source: inspect[0]?.Mountpoint, Destination: '/v', Driver: 'local', Mode: '', RW: false, Propagation: '' },
+  ]);
+  assert.equal((await docker(agent, ['rm', 'mnt'])).status, 0);
   const rm = await docker(agent, ['volume', 'rm', 'appdata']);
   assert.notEqual(rm.status, 0);
   assert.match(rm.stderr, /remove appdata: volume is in use - \[[0-9a-f]{64}\]/);

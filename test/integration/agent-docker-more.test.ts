@@ -217,7 +217,11 @@ test('pause and unpause: Paused state, (Paused) status, exec refused, Docker\'s 
   if (freezerPath !== undefined) assert.equal(readFileSync(`/sys/fs/cgroup/freezer${freezerPath}/freezer.state`, 'utf8').trim(), 'FROZEN');
   else assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^State:\s+S/m);
   assert.match(await fails(['pause', 'p1']), new RegExp(`Container ${id} is already paused`));
-  assert.notEqual((await docker(world.agent, ['exec', 'p1', 'true'])).status, 0);
+  // dockerd's 409 and words for an exec in a paused container, from the CLI and on the wire.
+  assert.match(await fails(['exec', 'p1', 'true']), new RegExp(`Container ${id} is paused, unpause the container before exec`));
+  const execPaused = await raw('POST', '/containers/p1/exec', Buffer.from(JSON.stringify({ Cmd: ['true'], AttachStdout: true })));
+  assert.equal(execPaused.status, 409, execPaused.body.toString());
+  assert.deepEqual(JSON.parse(execPaused.body.toString()), { message: `Container ${id} is paused, unpause the container before exec` });
   assert.equal((await ok(['unpause', 'p1'])).trim(), 'p1');
   assert.match(await fails(['unpause', 'p1']), new RegExp(`Container ${id} is not paused`));
   assert.equal((await ok(['exec', 'p1', 'echo', 'alive'])).trim(), 'alive');
@@ -356,6 +360,52 @@ test('docker load refuses path traversal and layers that do not match the config
   // And the good archive still loads afterwards.
   await ok(['load', '-i', archive]);
   assert.equal(await ok(['run', '--rm', image, 'true']), '');
+});
+
+test('docker load takes gzip, bzip2, xz and zstd archives; a corrupt or truncated one is a 400 naming its format and keeps nothing', async () => {
+  const env = { ...process.env, DOCKER_HOST: `unix://${world.agent.socket}` };
+  const id = (await ok(['image', 'inspect', '-f', '{{.Id}}', image])).trim();
+  const ids = (await ok(['ps', '-aq'])).split('\n').filter((l) => l !== '');
+  if (ids.length > 0) await ok(['rm', '-f', ...ids]);
+  const files = new Map<string, string>();
+  for (const tool of ['gzip', 'bzip2', 'xz', 'zstd']) {
+    // As a user does it: `docker save IMAGE | TOOL > f`, then rmi, then `docker load -i f`.
+    const file = join(world.work, `saved.tar.${tool}`);
+    const saved = spawnSync('sh', ['-c', `docker save ${image} | ${tool} -c > ${file}`], { env, encoding: 'utf8' });
+    assert.equal(saved.status, 0, saved.stderr);
+    files.set(tool, file);
+    await ok(['rmi', image]);
+    assert.equal(await ok(['load', '-i', file]), `Loaded image: ${image}\n`, tool);
+    assert.equal((await ok(['image', 'inspect', '-f', '{{.Id}}', image])).trim(), id, tool);
+  }
+  assert.equal(await ok(['run', '--rm', image, 'echo', 'loaded from zstd']), 'loaded from zstd\n');
+
+  // Bad streams, with the image gone: nothing of them may stay in the store.
+  await ok(['rmi', image]);
+  const layersDir = join(world.agent.stateDir, 'images', 'layers');
+  const blobsDir = join(world.agent.stateDir, 'images', 'blobs', 'sha256');
+  const blobsBefore = readdirSync(blobsDir).sort();
+  const xz = readFileSync(files.get('xz')!);
+  const corrupt = Buffer.from(xz);
+  for (let i = 512; i < corrupt.length; i += 4099) corrupt[i] = (corrupt[i] ?? 0) ^ 0xff;
+  const corruptFile = join(world.work, 'corrupt.tar.xz');
+  writeFileSync(corruptFile, corrupt);
+  assert.match(await fails(['load', '-i', corruptFile]), /the archive: the xz stream is corrupt or truncated \(xz: /);
+  const zstd = readFileSync(files.get('zstd')!);
+  const truncated = await raw('POST', '/images/load', zstd.subarray(0, Math.floor(zstd.length * 0.8)));
+  assert.equal(truncated.status, 400, truncated.body.toString());
+  assert.match(JSON.parse(truncated.body.toString()).message as string, /^the archive: the zstd stream is corrupt or truncated \(zstd: /);
+  const bz = readFileSync(files.get('bzip2')!);
+  const badBz = await raw('POST', '/images/load', Buffer.concat([bz.subarray(0, 4), Buffer.alloc(4096, 0x41)]));
+  assert.equal(badBz.status, 400, badBz.body.toString());
+  assert.match(badBz.body.toString(), /the bzip2 stream is corrupt or truncated/);
+  assert.equal((await ok(['images', '-q'])).trim(), '');
+  assert.deepEqual(readdirSync(layersDir), []);
+  assert.deepEqual(readdirSync(blobsDir).sort(), blobsBefore);
+  assert.deepEqual(readdirSync(join(world.agent.stateDir, 'images', 'tmp')), []);
+  // The good one still loads, for the tests after this one.
+  await ok(['load', '-i', files.get('xz')!]);
+  assert.equal((await ok(['image', 'inspect', '-f', '{{.Id}}', image])).trim(), id);
 });
 
 /** The regular files of a tar (we read what docker save wrote with GNU tar as the oracle). */

@@ -258,6 +258,24 @@ test('logs (non-TTY): multiplexed frames that modem.demuxStream splits into stdo
   assert.match(String(none.json?.message), /you must choose at least one stream/);
 });
 
+test('HostConfig.ConsoleSize sizes a TTY container\'s terminal from its start (no resize, no attach); a bad one is a 400 naming it', async () => {
+  const sized = await docker.createContainer({ Image: image, Tty: true, Cmd: ['busybox', 'stty', 'size'], HostConfig: { NetworkMode: 'none', ConsoleSize: [33, 77] } });
+  await sized.start();
+  assert.deepEqual(await sized.wait(), { StatusCode: 0, Error: null } as unknown as Record<string, unknown>);
+  // A TTY container's log is the raw terminal output (no multiplexing): the pty turns \n into \r\n.
+  assert.equal(((await sized.logs({ stdout: true, follow: false })) as unknown as Buffer).toString(), '33 77\r\n');
+  // A restart keeps it: it is part of the container's HostConfig, as with Docker.
+  await sized.start();
+  await sized.wait();
+  assert.equal(((await sized.logs({ stdout: true, follow: false })) as unknown as Buffer).toString(), '33 77\r\n33 77\r\n');
+  await sized.remove();
+  for (const bad of [[33], [-1, 80], ['33', '77'], [1.5, 80]] as unknown as number[][]) {
+    const e = await httpError(docker.createContainer({ Image: image, Tty: true, HostConfig: { NetworkMode: 'none', ConsoleSize: bad } }));
+    assert.equal(e.statusCode, 400, JSON.stringify(bad));
+    assert.match(String(e.json?.message), /^HostConfig\.ConsoleSize: expected \[height, width\]/);
+  }
+});
+
 test('exec create/start (non-TTY): output demuxed, exec inspect ExitCode; exec in a stopped container is a 409', async () => {
   const web = docker.getContainer('web');
   const exec = await web.exec({ Cmd: ['sh', '-c', 'echo exec-out; echo exec-err >&2; ls /data; exit 5'], AttachStdout: true, AttachStderr: true });
@@ -282,6 +300,41 @@ test('exec create/start (non-TTY): output demuxed, exec inspect ExitCode; exec i
   const missing = await httpError(docker.getExec('0'.repeat(64)).inspect());
   assert.equal(missing.statusCode, 404);
   assert.equal(missing.json?.message, `No such exec instance: ${'0'.repeat(64)}`);
+});
+
+test('exec inspect: the real Pid of the exec\'d process while it runs (pipes and TTY), then Running false and its ExitCode', async () => {
+  const web = docker.getContainer('web');
+  for (const tty of [false, true]) {
+    const tag = tty ? 'tty' : 'pipes';
+    const exec = await web.exec({ Cmd: ['sh', '-c', `echo $$ > /tmp/pid-${tag}; while [ ! -e /tmp/go-${tag} ]; do sleep 0.1; done; exit 7`], Tty: tty });
+    assert.equal((await exec.inspect()).Pid, 0, 'no process before start');
+    await exec.start({ Detach: true, Tty: tty });
+    const running = await exec.inspect();
+    assert.equal(running.Running, true, tag);
+    assert.ok(running.Pid > 0, `${tag}: Pid ${running.Pid}`);
+    // The host pid is the shell's: its pid in the container's namespace (NSpid's last field) is what $$ wrote.
+    const inContainer = await eventually(`${tag}: the shell wrote its pid`, async () => {
+      const text = (() => {
+        try {
+          return readFileSync(`/proc/${running.Pid}/root/tmp/pid-${tag}`, 'utf8').trim();
+        } catch {
+          return '';
+        }
+      })();
+      return text === '' ? undefined : text;
+    });
+    const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${running.Pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
+    assert.equal(nspid?.at(-1), inContainer, `${tag}: NSpid ${nspid?.join(' ')}`);
+    assert.match(readFileSync(`/proc/${running.Pid}/cmdline`, 'utf8'), /^sh\0-c\0/);
+    const go = await web.exec({ Cmd: ['sh', '-c', `: > /tmp/go-${tag}`] });
+    await go.start({ Detach: true });
+    const done = await eventually(`${tag}: the exec ended`, async () => {
+      const x = await exec.inspect();
+      return x.Running ? undefined : x;
+    });
+    assert.equal(done.ExitCode, 7, tag);
+    assert.equal(done.Pid, running.Pid, `${tag}: dockerd keeps the Pid after the end`);
+  }
 });
 
 test('stats {stream: false}: cpu_stats, precpu_stats and memory_stats as `docker stats` computes with them', async () => {
@@ -312,6 +365,26 @@ test('stats {stream: false}: cpu_stats, precpu_stats and memory_stats as `docker
   assert.equal(s.memory_stats.limit, 64 * 1024 * 1024);
   assert.equal(typeof s.memory_stats.stats, 'object');
   assert.ok(s.pids_stats.current >= 1);
+
+  // A stopped container: dockerd's zero-valued answer with only its name and ID, at once (no second sample).
+  const short = docker.getContainer('short');
+  const zeroCpu = { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
+  const nulls = Object.fromEntries(['io_service_bytes_recursive', 'io_serviced_recursive', 'io_queue_recursive', 'io_service_time_recursive', 'io_wait_time_recursive', 'io_merged_recursive', 'io_time_recursive', 'sectors_recursive'].map((k) => [k, null]));
+  assert.deepEqual(await short.stats({ stream: false }), {
+    name: '/short', id: (await short.inspect()).Id, read: '0001-01-01T00:00:00Z', preread: '0001-01-01T00:00:00Z', pids_stats: {}, blkio_stats: nulls,
+    num_procs: 0, storage_stats: {}, cpu_stats: zeroCpu, precpu_stats: zeroCpu, memory_stats: {},
+  });
+  // A container ending while it is sampled: every answer is a 200, live figures or the zero-valued ones.
+  const ending = await docker.createContainer({ Image: image, Cmd: ['sh', '-c', 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); done'], HostConfig: { NetworkMode: 'none' } });
+  await ending.start();
+  let samples = 0;
+  for (let running = true; running; samples++) {
+    running = (await ending.inspect()).State.Running;
+    const x = (await ending.stats({ stream: false, 'one-shot': true } as { stream: false })) as unknown as { read: string; id: string };
+    assert.equal(x.id, ending.id);
+  }
+  assert.ok(samples >= 1);
+  await ending.remove();
 });
 
 test('update (Memory) reaches the cgroup; kill with a signal, wait, inspect after the exit', async () => {
@@ -420,6 +493,18 @@ test('remove {force} of a running container; errors reach dockerode as statusCod
   const noImage = await httpError(docker.createContainer({ Image: `${world.registry.host}/sdk/absent:v1`, HostConfig: { NetworkMode: 'none' } }));
   assert.equal(noImage.statusCode, 404);
   assert.equal(noImage.json?.message, `No such image: ${world.registry.host}/sdk/absent:v1`);
+  // A create field atomicd does not implement is dockerd's 400 (InvalidParameter) naming the field, not a 5xx.
+  const unsupported: [Record<string, unknown>, RegExp][] = [
+    [{ HostConfig: { NetworkMode: 'none', PidMode: 'host' } }, /^HostConfig\.PidMode is not supported by atomicd \(got "host"\)/],
+    [{ Healthcheck: { Test: ['CMD', 'true'] }, HostConfig: { NetworkMode: 'none' } }, /^Healthcheck is not supported by atomicd/],
+    [{ Volumes: { '/data': {} }, HostConfig: { NetworkMode: 'none' } }, /^Volumes: anonymous volumes \(\/data\)/],
+    [{ HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'syslog', Config: {} } } }, /^HostConfig\.LogConfig\.Type: the "syslog" log driver is not supported/],
+  ];
+  for (const [extra, message] of unsupported) {
+    const e = await httpError(docker.createContainer({ Image: image, Cmd: ['true'], ...extra }));
+    assert.equal(e.statusCode, 400, JSON.stringify(extra));
+    assert.match(String(e.json?.message), message);
+  }
   // Everything else goes; the volume web used then is dangling and may go too.
   for (const name of ['web', 'idle', 'short']) await docker.getContainer(name).remove({ force: true });
   assert.deepEqual(await docker.listContainers({ all: true }), []);

@@ -25,7 +25,7 @@ import { familiarString, formatReference, parseNormalizedReference, withDefaultT
 import { encodeTarHeader, tarPadding, TAR_TRAILER } from '../../formats/tar/tar-header.js';
 import { readTarStream } from '../../formats/tar/tar-stream.js';
 import { InvalidArgument, NotFound, ResourceExhausted, fromSystemError } from '../../lib/errors.js';
-import { maybeGunzip } from '../../lib/maybe-gunzip.js';
+import { decompressStream } from '../process/decompress-stream.js';
 import type { ImageRecord, ImageStore } from './image-store.js';
 
 // ---- save ---------------------------------------------------------------------------------------
@@ -152,7 +152,8 @@ async function spool(source: AsyncIterable<Uint8Array>, dir: string, opts: LoadO
   let total = 0;
   let n = 0;
   const counted = async function* (): AsyncGenerator<Uint8Array> {
-    for await (const c of maybeGunzip(source)) {
+    // docker load takes the archive plain or compressed (gzip, bzip2, xz, zstd), as dockerd's DecompressStream.
+    for await (const c of decompressStream(source, { what })) {
       total += c.length;
       if (total > maxBytes) throw new ResourceExhausted(`${what} is over ${maxBytes} bytes`);
       yield c;

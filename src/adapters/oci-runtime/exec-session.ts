@@ -42,6 +42,8 @@ export interface ExecSession {
   /** The process's stdin gets its end of file (with a terminal: nothing, as dockerd does). */
   endStdin(): void;
   resize(rows: number, cols: number): void;
+  /** The process's pid in the host's pid namespace (GET /exec/{id}/json's Pid); undefined if it ended before it was known. */
+  readonly pid: Promise<number | undefined>;
   readonly exit: Promise<ExecExit>;
 }
 
@@ -61,6 +63,7 @@ export async function startPipedExec(runtime: OciRuntime, id: string, proc: OciP
     },
     endStdin: () => void p.stdin.end(),
     resize: () => undefined,
+    pid: p.pid,
     exit: p.exit,
   };
 }
@@ -110,12 +113,12 @@ export async function startTtyExec(o: TtyExecOptions): Promise<ExecSession> {
     child.once('error', () => resolve());
   });
   sync.on('data', (b: Buffer) => (text += b.toString('utf8')));
-  const started = new Promise<void>((resolve, reject) => {
+  const started = new Promise<number>((resolve, reject) => {
     const check = (): void => {
       const first = lines()[0];
       if (first === undefined) return;
       sync.off('data', check);
-      if (typeof first.pid === 'number') resolve();
+      if (typeof first.pid === 'number') resolve(first.pid);
       else reject(new FailedPrecondition(`exec in ${o.id}: ${typeof first.error === 'string' ? readableError(first.error) : 'the relay did not start'}`, { subject: o.id }));
     };
     sync.on('data', check);
@@ -130,8 +133,9 @@ export async function startTtyExec(o: TtyExecOptions): Promise<ExecSession> {
     const err = lines().find((l) => typeof l.error === 'string');
     return { exitCode: 126, error: typeof err?.error === 'string' ? err.error : `the exec relay ended without an exit status${stderr.trim() === '' ? '' : `: ${stderr.trim()}`}` };
   });
+  let pid: number;
   try {
-    await started;
+    pid = await started;
   } catch (e) {
     await exit;
     throw e;
@@ -143,6 +147,7 @@ export async function startTtyExec(o: TtyExecOptions): Promise<ExecSession> {
     writeStdin: (chunk) => writeStdinFrames(child.stdin, chunk),
     endStdin: () => void child.stdin.write(encodeAttachFrame('e')),
     resize: (rows, cols) => void child.stdin.write(resizeFrame(rows, cols)),
+    pid: Promise.resolve(pid),
     exit,
   };
 }

@@ -60,6 +60,8 @@ export interface SpawnedExec {
   readonly stdin: import('node:stream').Writable;
   readonly stdout: import('node:stream').Readable;
   readonly stderr: import('node:stream').Readable;
+  /** The process's pid (host pid namespace) once the runtime wrote its --pid-file; undefined when it ended first. */
+  readonly pid: Promise<number | undefined>;
   /** The exit status (128 + signal when killed); `error`: the runtime could not start the process (its own words). */
   readonly exit: Promise<{ readonly exitCode: number; readonly error?: string }>;
 }

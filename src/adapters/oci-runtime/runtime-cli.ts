@@ -302,10 +302,13 @@ class RuntimeCli implements OciRuntime {
     const tmp = await mkdtemp(join(this.root, '.exec-'));
     const file = join(tmp, 'process.json');
     const logPath = join(tmp, 'log.json');
+    const pidFile = join(tmp, 'exec.pid');
     await writeFile(file, ociSpecJson(proc));
     // The runtime's stdio is the process's (pass-through), so its own messages go to a --log file.
-    const { file: cmd, args } = this.command([`--log=${logPath}`, 'exec', `--process=${file}`, id], true);
+    const { file: cmd, args } = this.command([`--log=${logPath}`, 'exec', `--pid-file=${pidFile}`, `--process=${file}`, id], true);
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let closed = false;
+    child.once('close', () => (closed = true));
     const exit = new Promise<{ exitCode: number; error?: string }>((resolve) => {
       child.once('error', (e) => resolve({ exitCode: 126, error: `${this.name} exec: ${e.message}` }));
       child.once('close', (code, sig) => {
@@ -320,7 +323,17 @@ class RuntimeCli implements OciRuntime {
       });
     });
     child.stdin.on('error', () => undefined);
-    return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exit };
+    // runc and crun write --pid-file once the process runs (atomically: rename), also in the
+    // foreground; nothing announces it, so it is looked for until the runtime ends.
+    const pid = (async (): Promise<number | undefined> => {
+      for (let delayMs = 5; !closed; delayMs = Math.min(delayMs * 2, 100)) {
+        const n = Number.parseInt(await readFile(pidFile, 'utf8').catch(() => ''), 10);
+        if (Number.isSafeInteger(n) && n > 0) return n;
+        await sleep(delayMs);
+      }
+      return undefined;
+    })();
+    return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, pid, exit };
   }
 }
 

@@ -253,6 +253,11 @@ export class VolumeStore {
     return true;
   }
 
+  /** Where the data of volume `name` is (or would be): `<root>/<name>/_data`, as dockerd's local driver lays it out. */
+  mountpointOf(name: string): string {
+    return join(this.volumeDir(name), '_data');
+  }
+
   private volumeDir(name: string): string {
     return join(this.root, name);
   }
@@ -286,7 +291,7 @@ export class VolumeStore {
     return {
       name,
       driver: 'local',
-      mountpoint: join(dir, '_data'),
+      mountpoint: this.mountpointOf(name),
       createdAt: doc.createdAt,
       labels,
       options: { ...(doc.options ?? {}) },

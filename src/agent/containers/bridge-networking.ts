@@ -17,7 +17,7 @@ import { portMappings, type PortMapping } from '../../core/containers/network-po
 import { networksByName, portMap } from '../../core/containers/network-settings.js';
 import { validateNetworkName, type NetworkResource } from '../../core/containers/network-state.js';
 import { writeFileAtomically } from '../../lib/atomic-file.js';
-import { Conflict, DataLoss, FailedPrecondition, InvalidArgument, NotFound, Unimplemented, fromSystemError } from '../../lib/errors.js';
+import { Conflict, DataLoss, FailedPrecondition, InvalidArgument, NotFound, fromSystemError } from '../../lib/errors.js';
 import type { ContainerNetworking, EndpointRequest, EndpointSettings, NetworkAttachment, NetworkedContainer, NetworkSettingsExtras } from './container-networking.js';
 
 /** One network a container belongs to; `network` is the network's ID (names can be reused after rm). */
@@ -74,7 +74,7 @@ export class BridgeNetworking implements ContainerNetworking {
 
   check(hostConfig: HostConfig): void {
     const mode = this.modeOf(hostConfig);
-    if (mode.startsWith('container:')) throw new Unimplemented(`NetworkMode ${mode}: sharing another container's network namespace is not supported`, { subject: 'HostConfig.NetworkMode' });
+    if (mode.startsWith('container:')) throw new InvalidArgument(`NetworkMode ${mode}: sharing another container's network namespace is not supported`, { subject: 'HostConfig.NetworkMode' });
     if (mode !== 'host' && mode !== 'none') {
       if (mode === 'bridge' && !this.o.defaultBridge) throw new NotFound('network bridge not found (the agent runs with --bridge none)', { subject: 'HostConfig.NetworkMode' });
       const n = this.network(mode);

@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CgroupHierarchy } from '../../adapters/cgroups/cgroup-hierarchy.js';
 import { readCgroupStats } from '../../adapters/cgroups/cgroup-stats.js';
-import { cgroupOfPid, readCgroupProcs, removeCgroupTree } from '../../adapters/cgroups/container-cgroup.js';
+import { cgroupOfPid, readCgroupProcs, removeCgroupTree, type ContainerCgroup } from '../../adapters/cgroups/container-cgroup.js';
 import type { ContainerUse, ImageRecord, ImageStore } from '../../adapters/image-store/image-store.js';
 import { bundleDir, prepareBundle, releaseBundle, resolveInRoot } from '../../adapters/oci-runtime/container-bundle.js';
 import { mountOverlayRootfs, unmountRootfs } from '../../adapters/oci-runtime/rootfs-mount.js';
@@ -48,7 +48,7 @@ import { Cancelled, Conflict, DeadlineExceeded, FailedPrecondition, InvalidArgum
 import { ContainerEvents, type ContainerAction } from './container-events.js';
 import { inspectJSON, summaryJSON, type ContainerJSON, type ContainerSummary } from './container-inspect.js';
 import { HostOrNoneNetworking, type ContainerNetworking, type EndpointRequest } from './container-networking.js';
-import { statsJSON, readSystemCpuUsageNs, type StatsJSON, type StatsSample } from './container-stats.js';
+import { statsJSON, stoppedStatsJSON, readSystemCpuUsageNs, type StatsJSON, type StatsSample } from './container-stats.js';
 import { ContainerStore, type ContainerRecord } from './container-store.js';
 import { checkAutoRemove, checkStopTimeout, logRotationOf } from './engine-config.js';
 import { ExitWatcher, RestartScheduler, type WatchedExit } from './supervisor.js';
@@ -91,6 +91,8 @@ export interface ContainerEngineOptions {
 export interface NamedVolumes {
   /** The host directory of volume `name`, creating the volume when it does not exist (as `docker run -v` does). */
   ensure(name: string): Promise<string>;
+  /** The host directory volume `name` has (or will have): what inspect shows as its Mounts[].Source. No I/O. */
+  mountpoint(name: string): string;
 }
 
 /** The named volumes a HostConfig mounts (Binds "NAME:/path[:opts]" and Mounts of type volume). */
@@ -371,11 +373,11 @@ export class ContainerEngine {
       const hc = req.hostConfig ?? {};
       // Named volumes exist from create on, as with `docker create -v NAME:/path`.
       const volumeNames = namedVolumesOf(hc);
-      if (volumeNames.length > 0 && this.o.volumes === undefined) throw new Unimplemented(`named volumes (${volumeNames.join(', ')}) need a volume store`, { subject: volumeNames[0] });
+      if (volumeNames.length > 0 && this.o.volumes === undefined) throw new FailedPrecondition(`named volumes (${volumeNames.join(', ')}) need a volume store`, { subject: volumeNames[0] });
       for (const v of volumeNames) await this.o.volumes?.ensure(v);
       this.networking.check(hc);
       if (req.endpoint !== undefined && this.networking.configure === undefined) {
-        throw new Unimplemented('network aliases and addresses (NetworkingConfig) need bridge networking, which this agent runs without', { subject: 'NetworkingConfig' });
+        throw new FailedPrecondition('network aliases and addresses (NetworkingConfig) need bridge networking, which this agent runs without', { subject: 'NetworkingConfig' });
       }
       const policy = normalizeRestartPolicy(hc.RestartPolicy);
       checkAutoRemove(hc);
@@ -824,7 +826,7 @@ export class ContainerEngine {
   async inspect(ref: string): Promise<ContainerJSON> {
     const r = this.find(ref);
     const c = { id: r.id, name: r.name, hostConfig: r.hostConfig };
-    const json = inspectJSON(r, this.dirOf(r.id), { ...this.networking.describe(c) });
+    const json = inspectJSON(r, this.dirOf(r.id), { ...this.networking.describe(c) }, this.volumeSource);
     // A driver with published ports and sandboxes fills the rest of NetworkSettings.
     const extra = this.networking.settings?.(c, r.spec.exposedPorts);
     if (extra === undefined) return json;
@@ -832,9 +834,20 @@ export class ContainerEngine {
     return { ...json, NetworkSettings: { ...json.NetworkSettings, ...settings } };
   }
 
+  /** Mounts[].Source of a named volume: its directory in the volume store ('' without one). */
+  private readonly volumeSource = (name: string): string => this.o.volumes?.mountpoint(name) ?? '';
+
   /** The record itself, for callers inside the agent (API translation). */
   get(ref: string): ContainerRecord {
     return this.find(ref);
+  }
+
+  /**
+   * A client attached to the container, or left it with the detach keys: dockerd's `attach` and
+   * `detach` events (daemon/attach.go), with the usual container attributes.
+   */
+  attachEvent(ref: string, action: 'attach' | 'detach'): void {
+    this.emitEvent(this.find(ref), action);
   }
 
   /** `docker ps [-a] [--filter ...]`, newest first. */
@@ -853,7 +866,7 @@ export class ContainerEngine {
     if (opts.limit !== undefined && opts.limit > 0) out = out.slice(0, opts.limit);
     return out.map((r) => {
       const c = { id: r.id, name: r.name, hostConfig: r.hostConfig };
-      const summary = summaryJSON(r, now, { ...this.networking.describe(c) });
+      const summary = summaryJSON(r, now, { ...this.networking.describe(c) }, this.volumeSource);
       const extra = this.networking.settings?.(c, r.spec.exposedPorts);
       return extra === undefined ? summary : { ...summary, Ports: [...extra.summaryPorts] };
     });
@@ -997,12 +1010,24 @@ export class ContainerEngine {
   /** One `docker stats --no-stream` sample; precpu_stats is the previous call's sample. */
   async stats(ref: string): Promise<StatsJSON> {
     const r = this.find(ref);
-    const sampled = hasProcess(r.state) ? await readCgroupStats(await cgroupOfPid(this.o.cgroups, r.state.pid)).catch(() => ({})) : {};
+    // dockerd (daemon/stats.go): a container that is not running (or is restarting) has only its
+    // name and ID in an otherwise zero-valued answer.
+    if (!hasProcess(r.state)) return stoppedStatsJSON(r.id, r.name);
+    let cgroup: ContainerCgroup;
+    try {
+      cgroup = await cgroupOfPid(this.o.cgroups, r.state.pid);
+    } catch (e) {
+      // The init ended after the state was read (its exit is being recorded): it has stopped.
+      if (e instanceof NotFound) return stoppedStatsJSON(r.id, r.name);
+      throw e;
+    }
+    // Files a kernel or cgroup version lacks are left out of the sample, not errors.
+    const sampled = await readCgroupStats(cgroup);
     const { stats, sample } = statsJSON({
       id: r.id, name: r.name, now: this.nowIso(), cgroup: sampled, systemCpuNs: await readSystemCpuUsageNs(), onlineCpus: this.o.hostFacts.cgroupFeatures.cpuCount,
       hostMemoryBytes: totalmem(), previous: this.statsSamples.get(r.id),
     });
-    if (hasProcess(r.state)) this.statsSamples.set(r.id, sample);
+    this.statsSamples.set(r.id, sample);
     return stats;
   }
 

@@ -4,7 +4,7 @@
 // iterator for a streaming endpoint.
 import { EventEmitter } from 'node:events';
 
-export type ContainerAction = 'create' | 'start' | 'die' | 'oom' | 'kill' | 'stop' | 'restart' | 'destroy' | 'rename' | 'update' | 'pause' | 'unpause';
+export type ContainerAction = 'create' | 'start' | 'die' | 'oom' | 'kill' | 'stop' | 'restart' | 'destroy' | 'rename' | 'update' | 'pause' | 'unpause' | 'attach' | 'detach';
 
 export interface ContainerEvent {
   readonly Type: 'container';

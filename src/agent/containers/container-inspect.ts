@@ -126,19 +126,24 @@ export function stateJSON(r: ContainerRecord): ContainerStateJSON {
   };
 }
 
-function mountsOf(hc: HostConfig): MountPoint[] {
+/** The host directory of a named volume (the volume store's), for Mounts[].Source. */
+export type VolumeSource = (name: string) => string;
+
+function mountsOf(hc: HostConfig, volumeSource: VolumeSource): MountPoint[] {
   const out: MountPoint[] = [];
   for (const b of hc.Binds ?? []) {
     const [src = '', dst = '', mode = ''] = b.split(':');
     const named = !src.startsWith('/');
     out.push({
-      Type: named ? 'volume' : 'bind', ...(named ? { Name: src, Driver: 'local' } : {}), Source: named ? '' : src, Destination: dst, Mode: mode,
-      RW: !mode.split(',').includes('ro'), Propagation: named ? '' : 'rprivate',
+      // dockerd shows the "z" (shared relabel) default for a `-v NAME:/path` volume without a mode.
+      Type: named ? 'volume' : 'bind', ...(named ? { Name: src } : {}), Source: named ? volumeSource(src) : src, Destination: dst, ...(named ? { Driver: 'local' } : {}),
+      Mode: named && mode === '' ? 'z' : mode, RW: !mode.split(',').includes('ro'), Propagation: named ? '' : 'rprivate',
     });
   }
   for (const m of hc.Mounts ?? []) {
+    const volume = m.Type === 'volume' && m.Source !== undefined && m.Source !== '';
     out.push({
-      Type: m.Type, ...(m.Type === 'volume' && m.Source !== undefined ? { Name: m.Source, Driver: 'local' } : {}), Source: m.Type === 'bind' ? (m.Source ?? '') : '',
+      Type: m.Type, ...(volume ? { Name: m.Source } : {}), Source: m.Type === 'bind' ? (m.Source ?? '') : volume ? volumeSource(m.Source ?? '') : '', ...(volume ? { Driver: 'local' } : {}),
       Destination: m.Target, Mode: '', RW: m.ReadOnly !== true, Propagation: m.Type === 'bind' ? (m.BindOptions?.Propagation ?? 'rprivate') : '',
     });
   }
@@ -174,7 +179,7 @@ function configJSON(r: ContainerRecord): ContainerConfigJSON {
   };
 }
 
-export function inspectJSON(r: ContainerRecord, containerDir: string, networks: Record<string, EndpointSettings>): ContainerJSON {
+export function inspectJSON(r: ContainerRecord, containerDir: string, networks: Record<string, EndpointSettings>, volumeSource: VolumeSource): ContainerJSON {
   const argv = [...r.spec.entrypoint, ...r.spec.cmd];
   const first = Object.values(networks)[0];
   return {
@@ -198,7 +203,7 @@ export function inspectJSON(r: ContainerRecord, containerDir: string, networks: 
     ExecIDs: null,
     HostConfig: { ...r.hostConfig },
     GraphDriver: { Name: 'overlay', Data: { UpperDir: join(containerDir, 'upper'), WorkDir: join(containerDir, 'work'), MergedDir: join(containerDir, 'bundle', 'rootfs') } },
-    Mounts: mountsOf(r.hostConfig),
+    Mounts: mountsOf(r.hostConfig, volumeSource),
     Config: configJSON(r),
     NetworkSettings: {
       Bridge: '', SandboxID: '', SandboxKey: '', Ports: {},
@@ -230,7 +235,7 @@ export function statusText(r: ContainerRecord, nowMs: number): string {
   }
 }
 
-export function summaryJSON(r: ContainerRecord, nowMs: number, networks: Record<string, EndpointSettings>): ContainerSummary {
+export function summaryJSON(r: ContainerRecord, nowMs: number, networks: Record<string, EndpointSettings>, volumeSource: VolumeSource): ContainerSummary {
   return {
     Id: r.id,
     Names: [r.name],
@@ -244,6 +249,6 @@ export function summaryJSON(r: ContainerRecord, nowMs: number, networks: Record<
     Status: statusText(r, nowMs),
     HostConfig: { NetworkMode: r.hostConfig.NetworkMode ?? 'none' },
     NetworkSettings: { Networks: networks },
-    Mounts: mountsOf(r.hostConfig),
+    Mounts: mountsOf(r.hostConfig, volumeSource),
   };
 }

@@ -66,6 +66,18 @@ export function emptyCpuStats(): CpuStatsJSON {
   return { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
 }
 
+/** What dockerd answers for a container that is not running (stream=false): its name and ID, all else zero. */
+export function stoppedStatsJSON(id: string, name: string): StatsJSON {
+  return {
+    name, id, read: ZERO_TIME_NANO, preread: ZERO_TIME_NANO, pids_stats: {},
+    blkio_stats: {
+      io_service_bytes_recursive: null, io_serviced_recursive: null, io_queue_recursive: null, io_service_time_recursive: null,
+      io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null,
+    },
+    num_procs: 0, storage_stats: {}, cpu_stats: emptyCpuStats(), precpu_stats: emptyCpuStats(), memory_stats: {},
+  };
+}
+
 export interface StatsInput {
   readonly id: string;
   readonly name: string;

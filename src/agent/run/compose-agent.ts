@@ -98,7 +98,7 @@ export async function composeAgent(s: AgentSettings): Promise<ComposedAgent> {
     cgroups,
     monitorPath: s.monitorPath ?? DEFAULT_MONITOR_PATH,
     logger: log.child({ component: 'containers' }),
-    volumes: { ensure: async (name) => (await volumes.create({ name })).mountpoint },
+    volumes: { ensure: async (name) => (await volumes.create({ name })).mountpoint, mountpoint: (name) => volumes.mountpointOf(name) },
     ...(s.cgroupParent === undefined ? {} : { cgroupParent: s.cgroupParent }),
     ...(networking === undefined ? {} : { networking }),
   });

@@ -1,7 +1,7 @@
 // The mounts of a container's config.json: the kernel filesystems every container gets (Docker's
 // default set, moby oci/defaults.go), the generated /etc files, and the user's --volume (Binds),
 // --mount (Mounts) and --tmpfs (Tmpfs), with Docker's parsing and defaults.
-import { InvalidArgument, Unimplemented } from '../../lib/errors.js';
+import { InvalidArgument } from '../../lib/errors.js';
 import type { HostConfig, MountSpec, Propagation } from './container-spec.js';
 import type { OciMount } from './oci-spec.js';
 
@@ -71,7 +71,7 @@ export type VolumeResolver = (name: string) => string;
 
 function volumeSource(source: string, resolveVolume: VolumeResolver | undefined, what: string): string {
   if (isAbsolute(source)) return source;
-  if (resolveVolume === undefined) throw new Unimplemented(`${what}: named volume "${source}": named volumes are not supported yet`, { subject: source });
+  if (resolveVolume === undefined) throw new InvalidArgument(`${what}: named volume "${source}": named volumes are not supported yet`, { subject: source });
   return resolveVolume(source);
 }
 
@@ -121,7 +121,7 @@ export function mountSpecMount(m: MountSpec, resolveVolume?: VolumeResolver): Oc
       return { destination: dest, type: 'bind', source: m.Source, options: ['rbind', prop, ...(m.ReadOnly === true ? ['ro'] : [])] };
     }
     case 'volume': {
-      if (m.Source === undefined || m.Source === '') throw new Unimplemented('anonymous volumes are not supported yet', { subject: m.Target });
+      if (m.Source === undefined || m.Source === '') throw new InvalidArgument('anonymous volumes are not supported yet', { subject: m.Target });
       const source = volumeSource(m.Source, resolveVolume, 'mount');
       return { destination: dest, type: 'bind', source, options: ['rbind', 'rprivate', ...(m.ReadOnly === true ? ['ro'] : [])] };
     }

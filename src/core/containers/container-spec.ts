@@ -117,6 +117,8 @@ export interface HostConfig {
   /** `docker run --rm`: removed once it stopped for good. */
   readonly AutoRemove?: boolean;
   readonly LogConfig?: LogConfig;
+  /** [height, width] of a TTY container's terminal from its start (`docker run -t` sends the client's). */
+  readonly ConsoleSize?: readonly [number, number];
 }
 
 

@@ -2,7 +2,7 @@
 // config-linux.md), with Docker's defaults for everything the user did not say: the same
 // environment, capabilities, kernel mounts, masked paths, device rules and namespaces as a
 // `docker run`, so images behave the same under atomicd.
-import { FailedPrecondition, InvalidArgument, Unimplemented } from '../../lib/errors.js';
+import { FailedPrecondition, InvalidArgument } from '../../lib/errors.js';
 import { containerCapabilities } from './capabilities.js';
 import { etcFileMounts, kernelMounts, mergeMounts, userMounts, DEFAULT_SHM_SIZE_BYTES, type EtcFiles, type VolumeResolver } from './container-mounts.js';
 import { replaceOrAppendEnv, type ContainerSpec } from './container-spec.js';
@@ -106,11 +106,11 @@ export function parseSecurityOpt(opts: readonly string[], defaults: { noNewPrivi
     } else if (key === 'seccomp') {
       if (value === 'unconfined') out.seccomp = 'unconfined';
       else if (value === 'default' || value === 'builtin') out.seccomp = 'default';
-      else throw new Unimplemented(`--security-opt ${o.slice(0, 40)}: custom seccomp profiles are not supported yet`, { subject: 'seccomp' });
+      else throw new InvalidArgument(`--security-opt ${o.slice(0, 40)}: custom seccomp profiles are not supported yet`, { subject: 'seccomp' });
     } else if (key === 'apparmor' || key === 'label') {
       // No AppArmor or SELinux on atomic hosts: accept "unconfined"/"disable", refuse real policies.
       if (value === 'unconfined' || value === 'disable') continue;
-      throw new Unimplemented(`--security-opt ${raw}: ${key} policies are not supported on this host`, { subject: raw });
+      throw new InvalidArgument(`--security-opt ${raw}: ${key} policies are not supported on this host`, { subject: raw });
     } else throw new InvalidArgument(`invalid --security-opt: ${raw}`, { subject: raw });
   }
   return out;
@@ -215,6 +215,10 @@ export function ociRuntimeSpec(spec: ContainerSpec, ctx: OciSpecContext): OciSpe
     extraMounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: ctx.initPath, options: ['bind', 'ro'] });
   }
   const process = ociProcess(spec, ctx, args);
+  // Docker's WithConsoleSize: the pty is sized before the command runs, so a program that reads
+  // its size once at start (stty, less, a shell's prompt) sees it even before any resize arrives.
+  const size = hc.ConsoleSize;
+  if (spec.tty && size !== undefined && size[0] > 0 && size[1] > 0) process.consoleSize = { height: size[0], width: size[1] };
 
   const defaults = [
     ...kernelMounts({ privileged, shmSizeBytes: hc.ShmSize !== undefined && hc.ShmSize > 0 ? hc.ShmSize : DEFAULT_SHM_SIZE_BYTES, hostNetwork: network.kind === 'host' }),

@@ -65,6 +65,9 @@ export function attachRoutes(router: Router, engine: ContainerEngine): void {
     const socket = ctx.hijack(tty ? RAW_CONTENT_TYPE : MULTIPLEXED_CONTENT_TYPE);
     // Stdin waits in the connection until the container runs.
     socket.pause();
+    // dockerd logs `attach` once the client is attached, before the stream (so `docker run`
+    // shows create, attach, start).
+    engine.attachEvent(record.id, 'attach');
     const controller = new AbortController();
     socket.once('close', () => controller.abort());
     let conn: MonitorAttach | undefined;
@@ -82,6 +85,12 @@ export function attachRoutes(router: Router, engine: ContainerEngine): void {
           onDetach: () => {
             controller.abort();
             live.close();
+            // The container may be gone meanwhile (--rm): then nothing is left to report on.
+            try {
+              engine.attachEvent(record.id, 'detach');
+            } catch {
+              // NotFound: removed.
+            }
           },
         });
       } else {

@@ -1,8 +1,10 @@
 // POST /containers/create: the body the docker CLI and SDKs send (Engine API ContainerCreate:
 // the Config fields at the top level, HostConfig, NetworkingConfig) as the engine's request.
 // Clients send every field, mostly with zero values; a field we do not implement is refused with
-// a 400 naming it when it carries a value, rather than being dropped silently.
-import { InvalidArgument, Unimplemented } from '../../../lib/errors.js';
+// a 400 naming it when it carries a value, rather than being dropped silently. 400, not 501:
+// dockerd answers a create it cannot honour (an unknown log driver, a bad mount) with 400
+// (errdefs.InvalidParameter), and Docker clients treat 5xx as a daemon fault and retry.
+import { InvalidArgument } from '../../../lib/errors.js';
 import type { ContainerConfig, HostConfig } from '../../../core/containers/container-spec.js';
 
 /** Config fields the engine applies. */
@@ -19,10 +21,10 @@ const HOST_CONFIG_KEYS = new Set([
   'Binds', 'Mounts', 'Tmpfs', 'ReadonlyRootfs', 'Privileged', 'CapAdd', 'CapDrop', 'SecurityOpt', 'Init', 'GroupAdd', 'Ulimits', 'ShmSize',
   'Memory', 'MemorySwap', 'MemoryReservation', 'MemorySwappiness', 'OomKillDisable', 'CpuShares', 'NanoCpus', 'CpuPeriod', 'CpuQuota',
   'CpusetCpus', 'CpusetMems', 'BlkioWeight', 'PidsLimit', 'Dns', 'DnsSearch', 'DnsOptions', 'ExtraHosts', 'Devices', 'Sysctls',
-  'CgroupnsMode', 'NetworkMode', 'PortBindings', 'RestartPolicy', 'AutoRemove', 'LogConfig',
+  'CgroupnsMode', 'NetworkMode', 'PortBindings', 'RestartPolicy', 'AutoRemove', 'LogConfig', 'ConsoleSize',
 ]);
-/** The terminal size hint and client-side options. */
-const HOST_CONFIG_IGNORED = new Set(['ConsoleSize', 'ContainerIDFile']);
+/** Client-side options. */
+const HOST_CONFIG_IGNORED = new Set(['ContainerIDFile']);
 
 /** Zero values: what a client sends for an option the user did not give. */
 export function isZeroValue(v: unknown): boolean {
@@ -48,7 +50,7 @@ function objectField(body: Record<string, unknown>, key: string): Record<string,
 export function refuseUnknown(obj: Record<string, unknown>, prefix: string, known: ReadonlySet<string>, ignored: ReadonlySet<string>): void {
   for (const [k, v] of Object.entries(obj)) {
     if (known.has(k) || ignored.has(k) || isZeroValue(v)) continue;
-    throw new Unimplemented(`${prefix}${k} is not supported by atomicd (got ${shown(v)})`, { subject: `${prefix}${k}` });
+    throw new InvalidArgument(`${prefix}${k} is not supported by atomicd (got ${shown(v)})`, { subject: `${prefix}${k}` });
   }
 }
 
@@ -88,7 +90,7 @@ export function parseCreateBody(body: Record<string, unknown>): CreateBody {
   const nc = objectField({ NetworkingConfig: ncRaw }, 'NetworkingConfig');
   // Volumes is a map whose keys are the data ({"/data": {}}): any key is a request.
   if (typeof configRaw.Volumes === 'object' && configRaw.Volumes !== null && Object.keys(configRaw.Volumes).length > 0) {
-    throw new Unimplemented(`Volumes: anonymous volumes (${Object.keys(configRaw.Volumes as object).join(', ')}) are not supported by atomicd yet; use -v NAME:PATH`, { subject: 'Volumes' });
+    throw new InvalidArgument(`Volumes: anonymous volumes (${Object.keys(configRaw.Volumes as object).join(', ')}) are not supported by atomicd yet; use -v NAME:PATH`, { subject: 'Volumes' });
   }
   refuseUnknown(configRaw, '', new Set([...CONFIG_KEYS, 'Volumes']), CONFIG_IGNORED);
   refuseUnknown(hc, 'HostConfig.', HOST_CONFIG_KEYS, HOST_CONFIG_IGNORED);
@@ -99,9 +101,14 @@ export function parseCreateBody(body: Record<string, unknown>): CreateBody {
     CpusetCpus: 'string', CpusetMems: 'string', BlkioWeight: 'number', Dns: 'string[]', DnsSearch: 'string[]', DnsOptions: 'string[]', ExtraHosts: 'string[]', NetworkMode: 'string',
     PortBindings: 'object', RestartPolicy: 'object', AutoRemove: 'boolean', LogConfig: 'object', Tmpfs: 'object', Sysctls: 'object',
   });
+  // ConsoleSize is Go's [2]uint: two non-negative integers, [0, 0] = not given.
+  const consoleSize = hc.ConsoleSize;
+  if (consoleSize !== undefined && consoleSize !== null && !(Array.isArray(consoleSize) && consoleSize.length === 2 && consoleSize.every((n) => Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= 0xffff))) {
+    throw new InvalidArgument(`HostConfig.ConsoleSize: expected [height, width] (two integers from 0 to 65535), got ${shown(consoleSize)}`, { subject: 'HostConfig.ConsoleSize' });
+  }
   const logType = (hc.LogConfig as { Type?: unknown } | undefined)?.Type;
   if (logType !== undefined && logType !== '' && logType !== 'json-file') {
-    throw new Unimplemented(`HostConfig.LogConfig.Type: the ${JSON.stringify(logType)} log driver is not supported by atomicd (json-file is)`, { subject: 'HostConfig.LogConfig.Type' });
+    throw new InvalidArgument(`HostConfig.LogConfig.Type: the ${JSON.stringify(logType)} log driver is not supported by atomicd (json-file is)`, { subject: 'HostConfig.LogConfig.Type' });
   }
   // One network at create time, as the docker CLI sends it; more are connected afterwards.
   const endpoints = objectField(nc, 'EndpointsConfig');
@@ -116,6 +123,7 @@ export function parseCreateBody(body: Record<string, unknown>): CreateBody {
   for (const k of CONFIG_KEYS) if (configRaw[k] !== undefined && configRaw[k] !== null) config[k] = configRaw[k];
   const hostConfig: Record<string, unknown> = {};
   for (const k of HOST_CONFIG_KEYS) if (hc[k] !== undefined && hc[k] !== null && !(Array.isArray(hc[k]) && (hc[k] as unknown[]).length === 0 && k !== 'CapDrop')) hostConfig[k] = hc[k];
+  if (isZeroValue(hostConfig.ConsoleSize)) delete hostConfig.ConsoleSize;
   return { config: config as ContainerConfig, hostConfig: hostConfig as CreateBody['hostConfig'], ...(endpoint === undefined ? {} : { endpoint }) };
 }
 

@@ -9,6 +9,7 @@ import { runTool } from '../../../adapters/process/run-tool.js';
 import { upperDirChanges } from '../../../adapters/rootfs/upper-changes.js';
 import { InvalidArgument } from '../../../lib/errors.js';
 import type { ContainerEngine, UpdateRequest, WaitCondition } from '../../containers/container-engine.js';
+import { ZERO_TIME_NANO } from '../../containers/container-stats.js';
 import { queryBool as flag, readJsonObject } from '../request-input.js';
 import type { RequestContext, Router } from '../router.js';
 import { checkTypes, parseCreateBody, refuseUnknown } from './container-create-body.js';
@@ -187,7 +188,8 @@ export function containerRoutes(router: Router, engine: ContainerEngine): void {
       // Without one-shot dockerd waits for a second sample, so that precpu_stats is filled and the
       // CPU percentage can be computed; so do we (1 s, dockerd's collection interval).
       let stats = await engine.stats(id);
-      if (!oneShot && stats.precpu_stats.system_cpu_usage === undefined) {
+      // A container that is not running answers at once (its zero-valued stats have no read time).
+      if (!oneShot && stats.read !== ZERO_TIME_NANO && stats.precpu_stats.system_cpu_usage === undefined) {
         await new Promise((r) => setTimeout(r, 1000));
         stats = await engine.stats(id);
       }

@@ -31,6 +31,8 @@ interface ExecInstance {
   /** The terminal size asked for before the process ran (ConsoleSize, or an early resize). */
   size?: { h: number; w: number };
   session?: ExecSession;
+  /** The process's host pid once it runs (0 before), kept after it ended as dockerd keeps it. */
+  pid: number;
   running: boolean;
   started: boolean;
   exitCode: number | null;
@@ -56,14 +58,19 @@ export function execRoutes(router: Router, engine: ContainerEngine): void {
     const detachKeys = parseDetachKeys(typeof body.DetachKeys === 'string' && body.DetachKeys !== '' ? body.DetachKeys : DEFAULT_DETACH_KEYS, 'DetachKeys');
     const consoleSize = Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 && body.ConsoleSize.every((n) => Number.isInteger(n) && (n as number) > 0)
       ? { h: body.ConsoleSize[0] as number, w: body.ConsoleSize[1] as number } : undefined;
-    if (!['running', 'restarting'].includes(container.state.status)) throw new Conflict(`Container ${container.id} is not running`, { subject: container.id });
+    // dockerd's getActiveContainer, in its order and words (409 each): a paused container is
+    // running but frozen, so an exec in it would hang until the unpause.
+    const status = container.state.status;
+    if (status === 'paused') throw new Conflict(`Container ${container.id} is paused, unpause the container before exec`, { subject: container.id });
+    if (status === 'restarting') throw new Conflict(`Container ${container.id} is restarting, wait until the container is running`, { subject: container.id });
+    if (status !== 'running') throw new Conflict(`Container ${container.id} is not running`, { subject: container.id });
     const env = strings(body.Env, 'Env');
     const id = randomBytes(32).toString('hex');
     execs.set(id, {
       id, containerId: container.id, cmd, ...(env === undefined ? {} : { env }),
       user: typeof body.User === 'string' ? body.User : '', workingDir: typeof body.WorkingDir === 'string' ? body.WorkingDir : '',
       tty: body.Tty === true, privileged: body.Privileged === true, attachStdin: body.AttachStdin === true, detachKeys,
-      ...(consoleSize === undefined ? {} : { size: consoleSize }), running: false, started: false, exitCode: null,
+      ...(consoleSize === undefined ? {} : { size: consoleSize }), pid: 0, running: false, started: false, exitCode: null,
     });
     return { status: 201, json: { Id: id } };
   });
@@ -95,6 +102,8 @@ export function execRoutes(router: Router, engine: ContainerEngine): void {
       });
       x.session = session;
       if (x.size !== undefined) session.resize(x.size.h, x.size.w);
+      // dockerd answers a detached start once the process runs: an inspect right after sees its Pid.
+      x.pid = (await session.pid) ?? 0;
       session.endStdin();
       session.stdout.resume();
       session.stderr?.resume();
@@ -126,6 +135,7 @@ export function execRoutes(router: Router, engine: ContainerEngine): void {
     }
     x.session = session;
     if (x.size !== undefined) session.resize(x.size.h, x.size.w);
+    void session.pid.then((pid) => (x.pid = pid ?? 0));
     if (socket !== undefined && x.attachStdin) {
       pumpStdin(socket, session, {
         detachKeys: x.detachKeys, endStdinAtEnd: true,
@@ -168,7 +178,7 @@ export function execRoutes(router: Router, engine: ContainerEngine): void {
     const x = find(ctx.params.id ?? '');
     return {
       json: {
-        ID: x.id, ContainerID: x.containerId, Running: x.running, ExitCode: x.exitCode, Pid: 0,
+        ID: x.id, ContainerID: x.containerId, Running: x.running, ExitCode: x.exitCode, Pid: x.pid,
         OpenStdin: x.attachStdin, OpenStdout: true, OpenStderr: true, CanRemove: false, DetachKeys: '',
         ProcessConfig: { tty: x.tty, entrypoint: x.cmd[0], arguments: x.cmd.slice(1), privileged: x.privileged, user: x.user },
       },

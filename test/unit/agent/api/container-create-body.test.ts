@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isZeroValue, parseCreateBody } from '../../../../src/agent/api/compat/container-create-body.js';
 import { parseUpdateBody, timestampNs } from '../../../../src/agent/api/compat/containers.js';
-import { InvalidArgument, Unimplemented } from '../../../../src/lib/errors.js';
+import { InvalidArgument } from '../../../../src/lib/errors.js';
 
 /** What docker CLI 24 sends for `docker run -d --name web -p 8080:80 --restart unless-stopped -m 64m --label a=b busybox httpd -f`. */
 const DOCKER_RUN_BODY = {
@@ -38,10 +38,10 @@ test("the docker CLI's full create body is accepted and keeps only what was set"
 
 test('a field atomicd does not implement is refused by name when it carries a value', () => {
   const withPid = { ...DOCKER_RUN_BODY, HostConfig: { ...DOCKER_RUN_BODY.HostConfig, PidMode: 'host' } };
-  assert.throws(() => parseCreateBody(withPid), (e: unknown) => e instanceof Unimplemented && /^HostConfig\.PidMode is not supported by atomicd \(got "host"\)/.test(e.message));
-  assert.throws(() => parseCreateBody({ Image: 'busybox', Healthcheck: { Test: ['CMD', 'true'] } }), (e: unknown) => e instanceof Unimplemented && /^Healthcheck/.test(e.message));
-  assert.throws(() => parseCreateBody({ Image: 'busybox', Volumes: { '/data': {} } }), (e: unknown) => e instanceof Unimplemented && /anonymous volumes \(\/data\)/.test(e.message));
-  assert.throws(() => parseCreateBody({ Image: 'busybox', HostConfig: { LogConfig: { Type: 'syslog', Config: {} } } }), (e: unknown) => e instanceof Unimplemented && /syslog/.test(e.message));
+  assert.throws(() => parseCreateBody(withPid), (e: unknown) => e instanceof InvalidArgument && /^HostConfig\.PidMode is not supported by atomicd \(got "host"\)/.test(e.message));
+  assert.throws(() => parseCreateBody({ Image: 'busybox', Healthcheck: { Test: ['CMD', 'true'] } }), (e: unknown) => e instanceof InvalidArgument && /^Healthcheck/.test(e.message));
+  assert.throws(() => parseCreateBody({ Image: 'busybox', Volumes: { '/data': {} } }), (e: unknown) => e instanceof InvalidArgument && /anonymous volumes \(\/data\)/.test(e.message));
+  assert.throws(() => parseCreateBody({ Image: 'busybox', HostConfig: { LogConfig: { Type: 'syslog', Config: {} } } }), (e: unknown) => e instanceof InvalidArgument && /syslog/.test(e.message));
 });
 
 test('docker run -i -t: OpenStdin, StdinOnce and Tty are kept; a non-boolean is a 400 naming it', () => {
@@ -50,6 +50,14 @@ test('docker run -i -t: OpenStdin, StdinOnce and Tty are kept; a non-boolean is 
   assert.equal(config.StdinOnce, true);
   assert.equal(config.Tty, true);
   assert.throws(() => parseCreateBody({ Image: 'busybox', OpenStdin: 'yes' }), (e: unknown) => e instanceof InvalidArgument && /^OpenStdin: expected a boolean/.test(e.message));
+});
+
+test('HostConfig.ConsoleSize: [height, width] kept; [0, 0] is not given; anything else a 400 naming it', () => {
+  assert.deepEqual(parseCreateBody({ Image: 'busybox', Tty: true, HostConfig: { ConsoleSize: [24, 80] } }).hostConfig.ConsoleSize, [24, 80]);
+  assert.equal('ConsoleSize' in parseCreateBody({ ...DOCKER_RUN_BODY, HostConfig: { ...DOCKER_RUN_BODY.HostConfig, ConsoleSize: [0, 0] } }).hostConfig, false);
+  for (const bad of [[24], [24, 80, 1], [-1, 80], ['24', '80'], 'x', [24, 70000]]) {
+    assert.throws(() => parseCreateBody({ Image: 'busybox', HostConfig: { ConsoleSize: bad } }), (e: unknown) => e instanceof InvalidArgument && e.subject === 'HostConfig.ConsoleSize', JSON.stringify(bad));
+  }
 });
 
 test('wrong types are a 400 naming the field', () => {
@@ -78,8 +86,8 @@ test('NetworkingConfig: --ip and --network-alias of the container\'s network are
   assert.equal(parseCreateBody(body({})).endpoint, undefined);
   assert.equal(parseCreateBody(body({ IPAMConfig: null, Aliases: null, NetworkID: '', IPAddress: '', MacAddress: '' })).endpoint, undefined);
   assert.deepEqual(parseCreateBody(body({ IPAMConfig: { IPv4Address: '172.18.0.9' }, Aliases: ['db'], NetworkID: 'x' })).endpoint, { aliases: ['db'], ipv4Address: '172.18.0.9' });
-  assert.throws(() => parseCreateBody(body({ IPAMConfig: { IPv6Address: 'fd00::9' } })), (e: unknown) => e instanceof Unimplemented && e.subject === 'NetworkingConfig.EndpointsConfig.appnet.IPAMConfig.IPv6Address');
-  assert.throws(() => parseCreateBody(body({ Links: ['other'] })), (e: unknown) => e instanceof Unimplemented && e.subject === 'NetworkingConfig.EndpointsConfig.appnet.Links');
+  assert.throws(() => parseCreateBody(body({ IPAMConfig: { IPv6Address: 'fd00::9' } })), (e: unknown) => e instanceof InvalidArgument && e.subject === 'NetworkingConfig.EndpointsConfig.appnet.IPAMConfig.IPv6Address');
+  assert.throws(() => parseCreateBody(body({ Links: ['other'] })), (e: unknown) => e instanceof InvalidArgument && e.subject === 'NetworkingConfig.EndpointsConfig.appnet.Links');
   assert.throws(() => parseCreateBody(body({ Aliases: 'db' })), (e: unknown) => e instanceof InvalidArgument && e.subject === 'NetworkingConfig.EndpointsConfig.appnet.Aliases');
 });
 
@@ -88,6 +96,6 @@ test('update bodies: types checked (integers only), unknown fields with values r
   for (const bad of [{ Memory: '64m' }, { Memory: 0.5 }, { Memory: Infinity }, { CpusetCpus: 1 }, { RestartPolicy: [] }, { RestartPolicy: { Name: 5 } }, { RestartPolicy: { Name: [['x']] } }]) {
     assert.throws(() => parseUpdateBody(bad), InvalidArgument, JSON.stringify(bad));
   }
-  assert.throws(() => parseUpdateBody({ KernelMemory: 1 }), Unimplemented);
+  assert.throws(() => parseUpdateBody({ KernelMemory: 1 }), (e: unknown) => e instanceof InvalidArgument && e.subject === 'KernelMemory');
   assert.throws(() => parseCreateBody({ Image: 'busybox', HostConfig: { Memory: 1.5 } }), (e: unknown) => e instanceof InvalidArgument && /^HostConfig\.Memory: expected a number \(an integer\), got 1\.5$/.test(e.message));
 });

@@ -63,7 +63,8 @@ test('store: atomic records survive a reload; orphans and corrupt records are to
 test("inspect and ps views: Docker's field names, types and status texts", () => {
   const running = record({ state: toRunning(createdState(), { pid: 42, monitorPid: 41, startedAt: '2026-01-01T00:00:01.000Z' }) });
   const nets = new HostOrNoneNetworking().describe({ id: ID, name: '/web', hostConfig: running.hostConfig });
-  const j = inspectJSON(running, '/state/containers/' + ID, { ...nets });
+  const volumeSource = (name: string): string => `/state/volumes/${name}/_data`;
+  const j = inspectJSON(running, '/state/containers/' + ID, { ...nets }, volumeSource);
   assert.equal(j.Name, '/web');
   assert.equal(j.Path, 'echo');
   assert.deepEqual(j.Args, ['hi']);
@@ -75,6 +76,14 @@ test("inspect and ps views: Docker's field names, types and status texts", () =>
   assert.equal(j.Config.WorkingDir, '/root', 'the image config merged in, as dockerd shows it');
   assert.deepEqual(j.Config.Env, ['PATH=/bin']);
   assert.deepEqual(j.Mounts, [{ Type: 'bind', Source: '/srv', Destination: '/data', Mode: 'ro', RW: false, Propagation: 'rprivate' }]);
+  // Named volumes: the volume store's directory as Source, Docker's Name/Driver/Mode ("z" for -v without a mode).
+  const withVolumes = record({ hostConfig: { Binds: ['cache:/cache', 'db:/db:ro'], Mounts: [{ Type: 'volume', Source: 'logs', Target: '/logs' }, { Type: 'tmpfs', Target: '/tmp' }] } });
+  assert.deepEqual(inspectJSON(withVolumes, '/state/containers/' + ID, { ...nets }, volumeSource).Mounts, [
+    { Type: 'volume', Name: 'cache', Source: '/state/volumes/cache/_data', Destination: '/cache', Driver: 'local', Mode: 'z', RW: true, Propagation: '' },
+    { Type: 'volume', Name: 'db', Source: '/state/volumes/db/_data', Destination: '/db', Driver: 'local', Mode: 'ro', RW: false, Propagation: '' },
+    { Type: 'volume', Name: 'logs', Source: '/state/volumes/logs/_data', Destination: '/logs', Driver: 'local', Mode: '', RW: true, Propagation: '' },
+    { Type: 'tmpfs', Source: '', Destination: '/tmp', Mode: '', RW: true, Propagation: '' },
+  ]);
   assert.deepEqual(Object.keys(j.NetworkSettings.Networks), ['none']);
   assert.equal(j.Config.StopSignal, undefined);
 
@@ -85,7 +94,7 @@ test("inspect and ps views: Docker's field names, types and status texts", () =>
   const restarting = record({ state: toRestarting(running.state, { exitCode: 1, oomKilled: false, finishedAt: '2026-01-01T00:00:05.000Z' }) });
   assert.equal(statusText(restarting, now), 'Restarting (1) 1 second ago');
   assert.equal(statusText(record(), now), 'Created');
-  const s = summaryJSON(exited, now, { ...nets });
+  const s = summaryJSON(exited, now, { ...nets }, volumeSource);
   assert.deepEqual([s.Names, s.Command, s.Created, s.State, s.Image, s.HostConfig.NetworkMode], [['/web'], 'echo hi', 1767225600, 'exited', 'busybox', 'none']);
   assert.deepEqual(
     [0, 999, 1000, 59_000, 60_000, 90_000, 45 * 60_000, 3_600_000, 5 * 3_600_000, 3 * 86_400_000, 20 * 86_400_000, 100 * 86_400_000, 800 * 86_400_000].map(humanDuration),

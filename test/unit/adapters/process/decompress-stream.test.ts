@@ -1,0 +1,71 @@
+// decompressStream against the real compressors (gzip via zlib; bzip2, xz and zstd via their
+// Debian tools, which also write the test inputs): the format told from magic bytes even when
+// they arrive one byte at a time, a plain stream passed through, corrupt and truncated streams
+// refused with a message naming the format, and no tool left running by a reader that stops.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { decompressStream, detectCompression } from '../../../../src/adapters/process/decompress-stream.js';
+import { InvalidArgument } from '../../../../src/lib/errors.js';
+
+const compress = (tool: string, data: Buffer): Buffer => {
+  const r = spawnSync(tool, ['-c'], { input: data, maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(r.status, 0, `${tool}: ${r.stderr?.toString()}`);
+  return r.stdout;
+};
+
+async function* chunks(data: Buffer, size: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+}
+
+async function drain(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const c of source) out.push(Buffer.from(c));
+  return Buffer.concat(out);
+}
+
+// Compressible but not trivial: 3 MiB, more than any pipe buffer, so backpressure is exercised.
+const DATA = Buffer.concat(Array.from({ length: 48 }, (_, i) => Buffer.concat([randomBytes(32 * 1024), Buffer.alloc(32 * 1024, i)])));
+
+test('magic bytes: gzip, bzip2, xz, zstd and anything else as plain', () => {
+  assert.equal(detectCompression(gzipSync(Buffer.from('x'))), 'gzip');
+  assert.equal(detectCompression(compress('bzip2', Buffer.from('x'))), 'bzip2');
+  assert.equal(detectCompression(compress('xz', Buffer.from('x'))), 'xz');
+  assert.equal(detectCompression(compress('zstd', Buffer.from('x'))), 'zstd');
+  for (const plain of [Buffer.from('BZ'), Buffer.from('BZhx'), Buffer.from('ustar'), Buffer.alloc(0), Buffer.from([0xfd, 0x37, 0x7a])]) assert.equal(detectCompression(plain), 'none', plain.toString('hex'));
+});
+
+test('every format round-trips through the real tools, its head fed byte by byte or in 64 KiB chunks', async () => {
+  const inputs: [string, Buffer][] = [['plain', DATA], ['gzip', gzipSync(DATA)], ['bzip2', compress('bzip2', DATA)], ['xz', compress('xz', DATA)], ['zstd', compress('zstd', DATA)]];
+  for (const [name, input] of inputs) {
+    // One byte at a time for the head (the magic must still be recognised), then the rest at once.
+    const byteWise = async function* (): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < 8; i++) yield input.subarray(i, i + 1);
+      yield input.subarray(8);
+    };
+    assert.ok((await drain(decompressStream(byteWise(), { what: 'test' }))).equals(DATA), `${name}, byte-wise head`);
+    assert.ok((await drain(decompressStream(chunks(input, 65536), { what: 'test' }))).equals(DATA), `${name}, 64 KiB chunks`);
+  }
+});
+
+test('corrupt and truncated streams are InvalidArgument naming the format; the tool is gone after', async () => {
+  for (const [format, packed] of [['gzip', gzipSync(DATA)], ['bzip2', compress('bzip2', DATA)], ['xz', compress('xz', DATA)], ['zstd', compress('zstd', DATA)]] as const) {
+    const truncated = packed.subarray(0, Math.floor(packed.length / 2));
+    const corrupt = Buffer.from(packed);
+    for (let i = 64; i < corrupt.length; i += 997) corrupt[i] = (corrupt[i] ?? 0) ^ 0x5a;
+    for (const [kind, bad] of [['truncated', truncated], ['corrupt', corrupt]] as const) {
+      await assert.rejects(drain(decompressStream(chunks(bad, 65536), { what: 'the archive' })), (e: unknown) =>
+        e instanceof InvalidArgument && new RegExp(`^the archive: the ${format} stream is corrupt or truncated`).test(e.message), `${format} ${kind}`);
+    }
+  }
+  // A reader that stops after the first chunk: the generator's finally kills the tool.
+  const it = decompressStream(chunks(compress('xz', DATA), 4096), { what: 'early' })[Symbol.asyncIterator]();
+  assert.equal((await it.next()).done, false);
+  await it.return(undefined);
+  // SIGKILL is asynchronous: poll (bounded) until the child has been reaped.
+  const xzChildren = (): string => spawnSync('pgrep', ['-P', String(process.pid), '-x', 'xz']).stdout.toString().trim();
+  for (let i = 0; i < 100 && xzChildren() !== ''; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(xzChildren(), '', 'no xz child left running');
+});
