@@ -188,13 +188,16 @@ static void fail(const char *stage, const char *fmt, ...) {
   exit(1);
 }
 
-/* Write `data` to `path` atomically: temp file beside it, fsync, rename, fsync the directory. */
-static int write_file_atomically(const char *path, const char *data, size_t len) {
+/* Write `data` to `path` atomically: temp file beside it, fsync, rename, fsync the directory.
+ * Without `durable` the fsyncs are left out: for files that describe a live process (the monitor's
+ * pid), which a power loss makes meaningless anyway, while an agent crash leaves the page cache
+ * (and so the renamed file) intact; the rename alone keeps readers from seeing half a file. */
+static int write_file_atomically(const char *path, const char *data, size_t len, int durable) {
   char tmp[PATH_MAX];
   if (snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof tmp) return -1;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return -1;
-  if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+  if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
     close(fd);
     unlink(tmp);
     return -1;
@@ -204,6 +207,7 @@ static int write_file_atomically(const char *path, const char *data, size_t len)
     unlink(tmp);
     return -1;
   }
+  if (!durable) return 0;
   char dir[PATH_MAX];
   snprintf(dir, sizeof dir, "%s", path);
   char *slash = strrchr(dir, '/');
@@ -1234,7 +1238,7 @@ int main(int argc, char **argv) {
   if (opt.monitor_pid_file != NULL) {
     char pidtxt[32];
     int n = snprintf(pidtxt, sizeof pidtxt, "%d\n", (int)getpid());
-    if (write_file_atomically(opt.monitor_pid_file, pidtxt, (size_t)n) < 0) fail("start", "writing %s: %s", opt.monitor_pid_file, strerror(errno));
+    if (write_file_atomically(opt.monitor_pid_file, pidtxt, (size_t)n, 0) < 0) fail("start", "writing %s: %s", opt.monitor_pid_file, strerror(errno));
   }
 
   logfile.fd = -1;
@@ -1366,10 +1370,10 @@ int main(int argc, char **argv) {
   now_string(ts, sizeof ts);
   for (int i = 0; i < nstreams; i++) stream_flush_partial(&streams[i], ts);
   log_flush();
-  if (logfile.fd >= 0) {
-    fsync(logfile.fd);
-    close(logfile.fd);
-  }
+  /* Flushed to the kernel, not fsynced: readers (the agent, `docker logs`) see it all from the page
+   * cache, and dockerd's json-file logger does not sync either; an fsync here held every exit (and
+   * so every `run --rm`) up by a disk flush. */
+  if (logfile.fd >= 0) close(logfile.fd);
   clients_final_flush(2000);
 
   long long oom_after = read_oom_kills();
@@ -1396,6 +1400,7 @@ int main(int argc, char **argv) {
                      "\"finishedAt\":\"%s\",\"monitorPid\":%d}\n",
                      esc_id, (int)container, code, sig, oom ? "true" : "false", oom_after < 0 ? 0 : oom_after - (oom_before < 0 ? 0 : oom_before),
                      finished, (int)getpid());
-  if (write_file_atomically(opt.exit_file, out, (size_t)len) < 0) return 1;
+  /* Durable: until the agent has recorded it, this file is the only record of the exit code. */
+  if (write_file_atomically(opt.exit_file, out, (size_t)len, 1) < 0) return 1;
   return 0;
 }

@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --interrupt-budget=4194304
+// (the Node options of core/image/os-units.ts AGENT_NODE_FLAGS: see there why)
 // `atomicd`, the host agent's entry point and composition root: it parses the command line, builds
 // the logger and the adapters once, and hands them to the command. Each subcommand's code is
 // imported only when it runs.

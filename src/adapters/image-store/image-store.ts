@@ -30,11 +30,9 @@ import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platfor
 import {
   familiarString, formatReference, parseNormalizedReference, repositoryName, withDefaultTag, type ImageReference,
 } from '../../formats/oci/reference.js';
-import { readTarStream } from '../../formats/tar/tar-stream.js';
-import { RegistryClient, type RegistryClientOptions, type RegistryCredentials, type RepositoryLocation } from '../registry/registry-client.js';
+import type { RegistryClient, RegistryClientOptions, RegistryCredentials, RepositoryLocation } from '../registry/registry-client.js';
 import { readImagesFile, writeImagesFile, type ImageLayer, type ImageRecord } from './images-file.js';
-import { unpackLayer } from './layer-unpack.js';
-import { DecompressingSink } from './decompressing-sink.js';
+import type { DecompressingSink } from './decompressing-sink.js';
 import { SyncHelper } from './sync-helper.js';
 
 export type { ImageLayer, ImageRecord } from './images-file.js';
@@ -124,6 +122,16 @@ const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 const DEFAULT_LAYER_CONCURRENCY = 6;
 const HEX = /^[a-f0-9]{64}$|^[a-f0-9]{128}$/;
 
+/**
+ * The registry client, the decompressors and the tar reader are loaded by the first pull, load or
+ * unpack, not when the store opens: an agent that only runs containers of images it already has
+ * never needs them, and each module loaded stays in its heap for good.
+ */
+async function newDecompressingSink(what: string): Promise<DecompressingSink> {
+  const { DecompressingSink } = await import('./decompressing-sink.js');
+  return new DecompressingSink(what);
+}
+
 export class ImageStore {
   readonly root: string;
   private readonly imagesPath: string;
@@ -182,6 +190,7 @@ export class ImageStore {
     const { ref, scheme } = parsePullReference(reference);
     const shown = familiarString(ref);
     const repo: RepositoryLocation = { domain: ref.domain, path: ref.path, ...(scheme === undefined ? {} : { scheme }) };
+    const { RegistryClient } = await import('../registry/registry-client.js');
     const client = new RegistryClient({
       ...this.registryDefaults,
       insecureRegistries: [...(this.registryDefaults.insecureRegistries ?? []), ...(opts.insecureRegistries ?? [])],
@@ -324,7 +333,7 @@ export class ImageStore {
         const mediaType = head[0] === 0x1f && head[1] === 0x8b ? OCI_LAYER_TAR_GZIP : OCI_LAYER_TAR;
         const blobHash = digester('sha256');
         const desc = { mediaType, digest: '', size: sizeBytes };
-        const sink = new DecompressingSink(l.what);
+        const sink = await newDecompressingSink(l.what);
         const feeding = (async (): Promise<void> => {
           try {
             for await (const chunk of createReadStream(l.file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
@@ -727,7 +736,7 @@ export class ImageStore {
     const what = `layer ${desc.digest}`;
     const temp = await this.makeUnpackDir(diffId);
     try {
-      const sink = new DecompressingSink(what);
+      const sink = await newDecompressingSink(what);
       let expected = 0;
       let contiguous = true;
       const onBytes = (chunk: Buffer, offset: number): Promise<void> | undefined => {
@@ -837,7 +846,7 @@ export class ImageStore {
     const temp = await this.makeUnpackDir(diffId);
     try {
       report('Extracting', 0, desc.size);
-      const sink = new DecompressingSink(`layer ${desc.digest}`);
+      const sink = await newDecompressingSink(`layer ${desc.digest}`);
       const feeding = (async (): Promise<void> => {
         let read = 0;
         let lastReport = 0;
@@ -883,6 +892,7 @@ export class ImageStore {
     const what = `layer ${desc.digest}`;
     const hash = digester('sha256');
     const tar = hashed(sink.output(), hash);
+    const [{ unpackLayer }, { readTarStream }] = await Promise.all([import('./layer-unpack.js'), import('../../formats/tar/tar-stream.js')]);
     const stats = await unpackLayer(readTarStream(tar, { what }), temp, { what, signal });
     const got = `sha256:${hash.digest('hex')}`;
     if (got !== diffId) {

@@ -105,7 +105,11 @@ export async function prepareBundle(o: PrepareBundleOptions): Promise<PreparedBu
     // start, so after a crash nothing here is needed: renamed into place (never seen half written)
     // but not fsynced, which would make each start wait for the disk several times.
     const derived = { durable: false };
-    await Promise.all([
+    // The image's user database is read while the etc files are written: each is a few thread
+    // pool round trips, and a start waits for all of them.
+    const [passwd, group] = await Promise.all([
+      readImageFile(rootfsPath, '/etc/passwd'),
+      readImageFile(rootfsPath, '/etc/group'),
       writeFileAtomically(etc.hosts, renderHosts({ hostname: o.spec.hostname, domainname: o.spec.domainname, addresses: o.addresses ?? [], extraHosts: hc.ExtraHosts ?? [] }), derived),
       writeFileAtomically(etc.hostname, renderHostname(o.spec.hostname), derived),
       writeFileAtomically(
@@ -120,7 +124,7 @@ export async function prepareBundle(o: PrepareBundleOptions): Promise<PreparedBu
       cgroupMode: o.host.cgroupFeatures.mode,
       arch: o.host.arch,
       etcFiles: etc,
-      userDatabase: { passwd: await readImageFile(rootfsPath, '/etc/passwd'), group: await readImageFile(rootfsPath, '/etc/group') },
+      userDatabase: { passwd, group },
       hardLimits: o.host.hardLimits,
       availableCapabilities: o.host.capabilities,
       network,

@@ -41,8 +41,8 @@ export function overlayMountOptions(o: Omit<OverlayRootfs, 'target'>): string {
 /** Mount the overlay at `o.target` (creating upper, work and target dirs). */
 export async function mountOverlayRootfs(o: OverlayRootfs, signal?: AbortSignal): Promise<void> {
   const opts = overlayMountOptions(o);
-  for (const d of [o.upperDir, o.workDir, o.target]) await mkdir(d, { recursive: true, mode: 0o755 });
-  if (await isMountPoint(o.target)) throw new FailedPrecondition(`${o.target} is already a mount point`, { subject: o.target });
+  const [mounted] = await Promise.all([isMountPoint(o.target), ...[o.upperDir, o.workDir, o.target].map((d) => mkdir(d, { recursive: true, mode: 0o755 }))]);
+  if (mounted) throw new FailedPrecondition(`${o.target} is already a mount point`, { subject: o.target });
   await runTool('mount', ['-t', 'overlay', 'overlay', '-o', opts, o.target], { signal, debianPackage: 'mount' });
 }
 

@@ -437,7 +437,7 @@ export class ContainerEngine {
     const dir = this.dirOf(id);
     const files = this.filesOf(id);
     await this.cleanupRuntime(id);
-    for (const f of [files.exitFile, files.pidFile, files.monitorPidFile]) await rm(f, { force: true });
+    await Promise.all([files.exitFile, files.pidFile, files.monitorPidFile].map((f) => rm(f, { force: true })));
     let attached = false;
     try {
       const image = await this.o.imageStore.inspect(r.imageId);
@@ -778,8 +778,7 @@ export class ContainerEngine {
     await this.networking.detach(netc).catch(() => undefined);
     await this.networking.removed(netc).catch((e: unknown) => this.log.warn({ container: r.id, err: e }, 'network release failed'));
     await removeCgroupTree(this.o.cgroups, this.cgroupsPathOf(r.id)).catch((e: unknown) => this.log.warn({ container: r.id, err: e }, 'removing the cgroup failed'));
-    await rm(this.filesOf(r.id).consoleSocket, { force: true });
-    await rm(this.filesOf(r.id).attachSocket, { force: true });
+    await Promise.all([rm(this.filesOf(r.id).consoleSocket, { force: true }), rm(this.filesOf(r.id).attachSocket, { force: true })]);
     await this.store.remove(r.id);
     this.records.delete(r.id);
     this.statsSamples.delete(r.id);

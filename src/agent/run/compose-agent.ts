@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '#pino';
 import { readCgroupHierarchy } from '../../adapters/cgroups/cgroup-hierarchy.js';
 import { ImageStore } from '../../adapters/image-store/image-store.js';
-import { NetworkController } from '../../adapters/network/network-controller.js';
 import { readHostFacts } from '../../adapters/oci-runtime/host-facts.js';
 import type { RuntimeName } from '../../adapters/oci-runtime/oci-runtime.js';
 import { openOciRuntime } from '../../adapters/oci-runtime/runtime-cli.js';
@@ -28,7 +27,7 @@ import { networkRoutes } from '../api/compat/networks.js';
 import { systemRoutes } from '../api/compat/system.js';
 import { volumeRoutes } from '../api/compat/volumes.js';
 import { Router } from '../api/router.js';
-import { BridgeNetworking, membershipFileIn } from '../containers/bridge-networking.js';
+import type { BridgeNetworking } from '../containers/bridge-networking.js';
 import { ContainerEngine } from '../containers/container-engine.js';
 import { DeclaredContainersReconciler } from '../reconcile/declared-containers-reconciler.js';
 
@@ -75,6 +74,11 @@ export async function composeAgent(s: AgentSettings): Promise<ComposedAgent> {
   const images = new ImageStore({ root: join(s.stateDir, 'images'), registry: { insecureRegistries: s.insecureRegistries ?? [] } });
   let networking: BridgeNetworking | undefined;
   if (s.bridge !== 'none') {
+    // Imported here: an agent run with --bridge none never loads the bridge, iptables and netns code.
+    const [{ NetworkController }, { BridgeNetworking, membershipFileIn }] = await Promise.all([
+      import('../../adapters/network/network-controller.js'),
+      import('../containers/bridge-networking.js'),
+    ]);
     const networkDir = join(s.stateDir, 'network');
     const controller = new NetworkController({
       stateDir: networkDir,

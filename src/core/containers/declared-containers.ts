@@ -5,7 +5,7 @@
 // changed (compose does the same with com.docker.compose.config-hash).
 import { createHash } from 'node:crypto';
 import { InvalidArgument } from '../../lib/errors.js';
-import { memoryBytes } from '../cloud-config/schema.js';
+import { memoryBytes } from './memory-bytes.js';
 import type { PlainValue } from '../cloud-config/yaml-document.js';
 import type { ContainerConfig, HostConfig, RestartPolicy } from './container-spec.js';
 import { parsePortSpecs, type ParsedPortSpecs } from './network-port-spec.js';

@@ -8,7 +8,8 @@ import {
   familiarString, formatReference, isValidTag, parseNormalizedReference, withDefaultTag, type ImageReference,
 } from '../../../formats/oci/reference.js';
 import type { ContainerUse, ImageRecord, ImageStore, PullProgress } from '../../../adapters/image-store/image-store.js';
-import { loadImages, saveImages, type SaveRequest } from '../../../adapters/image-store/image-archive.js';
+// Loaded by the first save or load: the archive code (tar writer and reader) is not kept in an idle agent.
+import type { SaveRequest } from '../../../adapters/image-store/image-archive.js';
 import type { RegistryCredentials } from '../../../adapters/registry/registry-client.js';
 import { httpErrorFor } from '../http-errors.js';
 import type { RequestContext, Router } from '../router.js';
@@ -94,6 +95,7 @@ export function imageRoutes(router: Router, images: ImageStore, opts: ImageRoute
       const byName = !(image.id === n || image.id === `sha256:${n}` || (/^[a-f0-9]{1,64}$/.test(n) && image.id.startsWith(`sha256:${n}`)));
       requests.push({ image, ...(byName ? { name: formatReference(withDefaultTag(parseNormalizedReference(n))) } : {}) });
     }
+    const { saveImages } = await import('../../../adapters/image-store/image-archive.js');
     const tar = saveImages(images, requests);
     // The first chunk before the headers: a missing blob is still a plain HTTP error.
     const first = await tar.next();
@@ -107,6 +109,7 @@ export function imageRoutes(router: Router, images: ImageStore, opts: ImageRoute
   // `docker load`: Docker's JSON message stream ({"stream": "Loaded image: NAME\n"}), or with
   // quiet the same lines the CLI then prints as they are.
   router.add('POST', '/images/load', async (ctx) => {
+    const { loadImages } = await import('../../../adapters/image-store/image-archive.js');
     const loaded = await loadImages(images, ctx.req);
     const lines: string[] = [];
     for (const l of loaded) {
