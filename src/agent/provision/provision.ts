@@ -5,7 +5,6 @@
 // document (core/provision/status.ts) whose `ok` says whether everything succeeded.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
 import { CloudState } from '../../adapters/cloud-state/cloud-state.js';
 import { detectDatasource, type ExplicitDatasource } from '../../adapters/datasources/detect.js';
 import type { StepOutcome } from '../../adapters/rootfs/execute-steps.js';
@@ -16,6 +15,7 @@ import type { RecordStep, Step } from '../../core/provision/steps.js';
 import { writeFileAtomically } from '../../lib/atomic-file.js';
 import { isAtomicError } from '../../lib/errors.js';
 import { VERSION } from '../../lib/version.js';
+import type { AgentLog } from '../logger.js';
 
 /** cloud-init's /var/lib/cloud, inside the root: where scripts live so they can run chrooted. */
 export const IN_ROOT_CLOUD_DIR = '/var/lib/atomicd/cloud';
@@ -39,7 +39,7 @@ export interface ProvisionOptions {
   /** Total time for network datasources and includes. */
   readonly networkTimeoutMs?: number;
   readonly signal: AbortSignal;
-  readonly log: Logger;
+  readonly log: AgentLog;
   readonly now?: () => Date;
   readonly bootTime?: Date;
 }
