@@ -6,12 +6,19 @@
 //   sem/config_<module>.once                      once-ever semaphores
 //   instances/<iid>/user-data.txt, vendor-data.txt, cloud-config.json   what was applied
 // Every write is atomic (temp + rename); a semaphore is a file whose presence is the fact.
-import { mkdir, readFile, stat } from 'node:fs/promises';
+//
+// The file operations are synchronous: a provisioning pass does a few of them per module, in
+// sequence, and each fs/promises call would be a thread-pool round trip (bench/: provision). The
+// methods stay async for their callers.
 import { join } from 'node:path';
-import { writeFileAtomically } from '../../lib/atomic-file.js';
+import { writeFileAtomicallySync } from '../../lib/atomic-file.js';
+import { requireFs } from '../../lib/builtin.js';
 import { DataLoss, InvalidArgument, fromSystemError } from '../../lib/errors.js';
 import type { Frequency, ModuleName } from '../../core/provision/model.js';
 import type { ProvisionStatus } from '../../core/provision/status.js';
+
+
+const { mkdirSync, readFileSync, statSync } = requireFs();
 
 export class CloudState {
   constructor(readonly dir: string) {}
@@ -23,9 +30,11 @@ export class CloudState {
 
   async init(): Promise<void> {
     for (const d of ['data', 'sem', 'instances']) {
-      await mkdir(join(this.dir, d), { recursive: true, mode: 0o755 }).catch((e: unknown) => {
+      try {
+        mkdirSync(join(this.dir, d), { recursive: true, mode: 0o755 });
+      } catch (e) {
         throw fromSystemError(e, join(this.dir, d), 'creating the state directory');
-      });
+      }
     }
   }
 
@@ -36,9 +45,9 @@ export class CloudState {
   /** Record `instanceId` as current, keeping the one before as previous-instance-id (cloud-init's files). */
   async setInstanceId(instanceId: string): Promise<void> {
     const current = await this.currentInstanceId();
-    if (current !== undefined && current !== instanceId) await writeFileAtomically(join(this.dir, 'data', 'previous-instance-id'), current + '\n');
-    await writeFileAtomically(join(this.dir, 'data', 'instance-id'), instanceId + '\n');
-    await mkdir(join(this.instanceDir(instanceId), 'sem'), { recursive: true, mode: 0o755 });
+    if (current !== undefined && current !== instanceId) writeFileAtomicallySync(join(this.dir, 'data', 'previous-instance-id'), current + '\n');
+    writeFileAtomicallySync(join(this.dir, 'data', 'instance-id'), instanceId + '\n');
+    mkdirSync(join(this.instanceDir(instanceId), 'sem'), { recursive: true, mode: 0o755 });
   }
 
   private semaphore(module: ModuleName, frequency: Frequency, instanceId: string): string | undefined {
@@ -50,7 +59,7 @@ export class CloudState {
     const sem = this.semaphore(module, frequency, instanceId);
     if (sem === undefined) return false;
     try {
-      await stat(sem);
+      statSync(sem);
       return true;
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') return false;
@@ -65,11 +74,11 @@ export class CloudState {
   async markRun(module: ModuleName, frequency: Frequency, instanceId: string, at: Date): Promise<void> {
     const sem = this.semaphore(module, frequency, instanceId);
     if (sem === undefined) return;
-    await writeFileAtomically(sem, `${process.pid}: ${at.toISOString()}\n`);
+    writeFileAtomicallySync(sem, `${process.pid}: ${at.toISOString()}\n`);
   }
 
   async writeStatus(status: ProvisionStatus): Promise<void> {
-    await writeFileAtomically(join(this.dir, 'data', 'status.json'), JSON.stringify(status, null, 2) + '\n');
+    writeFileAtomicallySync(join(this.dir, 'data', 'status.json'), JSON.stringify(status, null, 2) + '\n');
   }
 
   async readStatus(): Promise<ProvisionStatus | undefined> {
@@ -84,13 +93,13 @@ export class CloudState {
 
   /** Keep what was applied for this instance, for people and for `atomic cloud-init status`. */
   async writeInstanceFile(instanceId: string, name: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
-    await mkdir(this.instanceDir(instanceId), { recursive: true, mode: 0o755 });
-    await writeFileAtomically(join(this.instanceDir(instanceId), name), data, { mode });
+    mkdirSync(this.instanceDir(instanceId), { recursive: true, mode: 0o755 });
+    writeFileAtomicallySync(join(this.instanceDir(instanceId), name), data, { mode });
   }
 
   private async readText(path: string): Promise<string | undefined> {
     try {
-      return (await readFile(path, 'utf8')).trim();
+      return readFileSync(path, 'utf8').trim();
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') return undefined;
       throw fromSystemError(e, path, 'reading the provisioning state');

@@ -7,8 +7,7 @@
 //
 // Label sniffing is our own, not blkid: it reads two small ranges of each device, runs no process
 // per device, and tests can point it at a fake sysfs tree with image files.
-import { constants } from 'node:fs';
-import { lstat, open, readFile, readdir, stat } from 'node:fs/promises';
+import { constants, lstat, open, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstanceData } from '../../core/provision/model.js';
 import type { DsHint } from '../../core/provision/ds-hint.js';
