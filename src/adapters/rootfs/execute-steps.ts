@@ -9,7 +9,7 @@ import { writeFile as writeHostFile } from 'node:fs/promises';
 import { Cancelled, Internal, InvalidArgument, NotFound, isAtomicError, type AtomicError } from '../../lib/errors.js';
 import { timeRfc2822 } from '../../core/provision/modules/plan-final-message.js';
 import { readHostnameConf, setHostnameConf } from '../../core/provision/hostname-conf.js';
-import { parseGroup, parsePasswd, resolveOwner, type GroupEntry, type PasswdEntry } from '../../core/provision/parse-passwd.js';
+import { parseGroup, parsePasswd, passwordLocked, resolveOwner, type GroupEntry, type PasswdEntry } from '../../core/provision/parse-passwd.js';
 import { renderEtcHostsTemplate, updateEtcHostsLocalhost } from '../../core/provision/render-etc-hosts.js';
 import { describeStep, type AuthorizedKeysStep, type RunStep, type SetHostnameStep, type SetTimezoneStep, type Step, type StepAction, type SudoersStep, type WriteEtcHostsStep, type WriteFileStep } from '../../core/provision/steps.js';
 import { updateAuthorizedKeys } from '../../core/provision/update-authorized-keys.js';
@@ -316,9 +316,14 @@ async function apply(ctx: Context, step: Step): Promise<StepResult> {
     case 'set-password-hash':
       await setPasswordHash(ctx.tools, step.user, step.hash);
       return {};
-    case 'lock-password':
+    case 'lock-password': {
+      // A user useradd just made without a password is locked already ('!'): usermod would
+      // rewrite the databases unchanged, a process and several fsyncs for nothing.
+      const [passwd, shadow] = await Promise.all([ctx.rootDir.readText('/etc/passwd'), ctx.rootDir.readText('/etc/shadow')]);
+      if (passwordLocked(passwd ?? '', shadow ?? '', step.user)) return { reason: `the password of ${step.user} is already locked` };
       await lockPassword(ctx.tools, step.user);
       return {};
+    }
     case 'expire-password':
       await expirePassword(ctx.tools, step.user);
       return {};
