@@ -75,6 +75,11 @@ export interface WriteOptions {
   readonly gid: number;
   /** Keep the old content in front of the new (still written as a new file and renamed). */
   readonly append?: boolean;
+  /**
+   * fsync the directory after the rename (default). false: the caller will syncDir() the
+   * directory writeFile returns, once for several files written into it.
+   */
+  readonly syncDir?: boolean;
 }
 
 export interface DirOptions {
@@ -293,7 +298,8 @@ export class RootDir {
    * the final name (a symlink there is replaced), the directory fsynced. Missing parent
    * directories are created 0755 and root-owned.
    */
-  async writeFile(path: string, data: Uint8Array, opts: WriteOptions): Promise<void> {
+  /** Returns the in-root path of the directory written into (symlinks resolved). */
+  async writeFile(path: string, data: Uint8Array, opts: WriteOptions): Promise<string> {
     const p = this.parentOf(path, { create: true, followFinal: false });
     try {
       let content = data;
@@ -318,14 +324,28 @@ export class RootDir {
         open = false;
         closeSync(h);
         renameSync(fdPath(p.dir, temp), fdPath(p.dir, p.name));
-        fsyncSync(p.dir);
+        if (opts.syncDir ?? true) fsyncSync(p.dir);
       } catch (e) {
         if (open) closeQuietly(h);
         rmSync(fdPath(p.dir, temp), { force: true });
         throw fromSystemError(e, path, `writing ${path}`);
       }
+      return p.dirPath;
     } finally {
       closeSync(p.dir);
+    }
+  }
+
+  /** fsync an in-root directory (one writeFile returned): makes the renames in it durable. */
+  async syncDir(dirPath: string): Promise<void> {
+    const parts = requestedComponents(dirPath);
+    const { dir } = this.walk(parts, false, dirPath, { count: 0 });
+    try {
+      fsyncSync(dir);
+    } catch (e) {
+      throw fromSystemError(e, dirPath, `syncing ${dirPath}`);
+    } finally {
+      closeSync(dir);
     }
   }
 
