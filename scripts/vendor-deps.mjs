@@ -18,30 +18,34 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'vendor');
 const require = createRequire(join(root, 'package.json'));
 
-const packages = ['yaml', 'pino', 'commander'];
+// format: how the package is loaded. 'esm' for `import`; 'cjs' for a synchronous require() at
+// the moment of first use (the agent's logger loads pino that way: only when a line is written).
+const packages = [
+  { name: 'yaml', format: 'esm' },
+  { name: 'pino', format: 'cjs' },
+  { name: 'commander', format: 'esm' },
+];
 
 mkdirSync(out, { recursive: true });
-await Promise.all(packages.map(async (name) => {
-  // The packages' CommonJS builds are bundled (require() picks them) and each of their names is
-  // re-exported, so that `import { x } from '#name'` works (a bundled CommonJS module alone would
-  // only offer a default export).
+await Promise.all(packages.map(async ({ name, format }) => {
+  // The packages' CommonJS builds are bundled (require() picks them). For `import`, each of their
+  // names is re-exported so that `import { x } from '#name'` works (a bundled CommonJS module
+  // alone would only offer a default export).
   const names = Object.keys(require(name)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
-  const entry = [
-    `const pkg = require(${JSON.stringify(name)});`,
-    `export const { ${names.join(', ')} } = pkg;`,
-    'export default pkg;',
-  ].join('\n');
+  const entry = format === 'cjs'
+    ? `module.exports = require(${JSON.stringify(name)});`
+    : [`const pkg = require(${JSON.stringify(name)});`, `export const { ${names.join(', ')} } = pkg;`, 'export default pkg;'].join('\n');
   await build({
     stdin: { contents: entry, resolveDir: root, sourcefile: `vendor-${name}.js` },
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: 'esm',
+    format,
     minify: true,
     legalComments: 'eof',
-    // The bundled CommonJS code calls require() for Node's built-ins.
-    banner: { js: "import { createRequire as __atomicCreateRequire } from 'node:module'; const require = __atomicCreateRequire(import.meta.url);" },
-    outfile: join(out, `${name}.js`),
+    // Bundled CommonJS code calls require() for Node's built-ins; an ES module has none of its own.
+    ...(format === 'esm' ? { banner: { js: "import { createRequire as __atomicCreateRequire } from 'node:module'; const require = __atomicCreateRequire(import.meta.url);" } } : {}),
+    outfile: join(out, `${name}.${format === 'cjs' ? 'cjs' : 'js'}`),
     logLevel: 'warning',
   });
 }));

@@ -2,9 +2,12 @@
 // renamed over the target (and the directory fsynced), so a crash or an error never leaves a
 // partial file under the real name. Used for every file the CLI or the agent writes as a result.
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { InvalidArgument, fromSystemError } from './errors.js';
+import { requireFs } from './builtin.js';
+import { tempSuffix } from './temp-name.js';
+
+const { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeFileSync } = requireFs();
 
 export interface AtomicOutput {
   readonly handle: FileHandle;
@@ -37,7 +40,7 @@ export async function writeAtomically<T>(target: string, fill: (out: AtomicOutpu
     if (e instanceof InvalidArgument) throw e;
     throw fromSystemError(e, target, `output directory ${dir}`);
   }
-  const tempPath = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tempPath = join(dir, `.${basename(target)}.${tempSuffix()}.tmp`);
   let handle: FileHandle;
   try {
     handle = await open(tempPath, 'wx', mode);
@@ -63,6 +66,60 @@ export async function writeFileAtomically(target: string, data: Uint8Array | str
   await writeAtomically(target, async ({ handle }) => {
     await handle.writeFile(data);
   }, opts);
+}
+
+/**
+ * writeFileAtomically with synchronous calls, for a sequence of small state files written by a
+ * one-shot command (the provisioning state: a semaphore and the status after every module), where
+ * each fs/promises call would cost a thread-pool round trip. Same steps, same guarantees.
+ */
+export function writeFileAtomicallySync(target: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): void {
+  const mode = opts.mode ?? 0o644;
+  const durable = opts.durable ?? true;
+  const dir = dirname(target);
+  try {
+    if (!statSync(dir).isDirectory()) throw new InvalidArgument(`output directory ${dir} is not a directory`, { subject: target });
+  } catch (e) {
+    if (e instanceof InvalidArgument) throw e;
+    throw fromSystemError(e, target, `output directory ${dir}`);
+  }
+  const tempPath = join(dir, `.${basename(target)}.${tempSuffix()}.tmp`);
+  let fd: number;
+  try {
+    fd = openSync(tempPath, 'wx', mode);
+  } catch (e) {
+    throw fromSystemError(e, target, 'creating the output');
+  }
+  let open = true;
+  try {
+    writeFileSync(fd, data);
+    fchmodSync(fd, mode);
+    if (durable) fsyncSync(fd);
+    open = false;
+    closeSync(fd);
+    renameSync(tempPath, target);
+    if (durable) syncDirSync(dir);
+  } catch (e) {
+    if (open) {
+      try {
+        closeSync(fd);
+      } catch {
+        // The write's error is the one to report.
+      }
+    }
+    rmSync(tempPath, { force: true });
+    throw e instanceof Error && 'code' in e && typeof e.code === 'string' ? fromSystemError(e, target, 'writing the output') : e;
+  }
+}
+
+/** syncDir with a synchronous call. */
+export function syncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** fsync a directory: makes the renames and unlinks inside it durable (what a rename into place needs after). */

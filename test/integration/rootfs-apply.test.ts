@@ -197,6 +197,26 @@ test('applying the same users again changes nothing once the group members exist
   assert.deepEqual(again[0]?.warnings, []);
 });
 
+test('lock_passwd: the shadow entries are what usermod --lock makes, and it runs only when it changes something', async (t) => {
+  const { root } = busyboxRoot(t);
+  const hash = runOk('openssl', ['passwd', '-6', '-salt', 'atomicsalt', 'secret']).stdout.trim();
+  const config: PlainObject = { users: [{ name: 'hashed', hashed_passwd: hash, lock_passwd: true }, { name: 'bare', lock_passwd: true }] };
+  const outcomes = await executeSteps(planAll(config, ['users_groups']).steps, { root });
+  assert.deepEqual(failures(outcomes), []);
+  const locks = outcomes.filter((o) => o.action === 'lock-password');
+  assert.equal(locks.length, 2);
+  // useradd --password HASH leaves it unlocked: usermod ran. useradd without one leaves '!': it did not.
+  assert.equal(locks[0]?.reason, undefined);
+  assert.equal(locks[1]?.reason, 'the password of bare is already locked');
+  const { shadow } = accounts(root);
+  assert.equal(shadow.get('hashed'), `!${hash}`);
+  assert.equal(shadow.get('bare'), '!');
+  // The oracle: usermod --lock on both now changes nothing at all.
+  const before = ['etc/passwd', 'etc/shadow'].map((p) => readFileSync(join(root, p), 'utf8'));
+  for (const user of ['hashed', 'bare']) runOk('usermod', ['--root', root, '--lock', user]);
+  assert.deepEqual(['etc/passwd', 'etc/shadow'].map((p) => readFileSync(join(root, p), 'utf8')), before);
+});
+
 test('a failing, a slow and a chatty command: each step still runs, outcomes say why', async (t) => {
   const { root } = busyboxRoot(t);
   const steps: Step[] = [

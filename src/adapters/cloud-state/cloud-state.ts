@@ -6,14 +6,33 @@
 //   sem/config_<module>.once                      once-ever semaphores
 //   instances/<iid>/user-data.txt, vendor-data.txt, cloud-config.json   what was applied
 // Every write is atomic (temp + rename); a semaphore is a file whose presence is the fact.
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomically } from '../../lib/atomic-file.js';
+//
+// What must survive a crash, and when (each fsync costs milliseconds, a pass would do ~70):
+//   - a semaphore, by the time its module starts changing the root: markRun fsyncs the
+//     semaphore's directory (the name is the fact; its content, who took it and when, is not).
+//     A module with nothing to do passes `durable: false`: its semaphore reaches the disk with
+//     the next durable one or sync(); rerunning it after a crash would do nothing either.
+//   - the status document at the end of a pass. The ones written during the pass (`durable:
+//     false`) are progress for whoever watches; after a crash the next pass rewrites the status
+//     before anything else, so making each of them durable would buy nothing.
+//
+// The file operations are synchronous: a provisioning pass does a few of them per module, in
+// sequence, and each fs/promises call would be a thread-pool round trip (bench/: provision). The
+// methods stay async for their callers.
+import { dirname, join } from 'node:path';
+import { syncDirSync, writeFileAtomicallySync } from '../../lib/atomic-file.js';
+import { requireFs } from '../../lib/builtin.js';
 import { DataLoss, InvalidArgument, fromSystemError } from '../../lib/errors.js';
 import type { Frequency, ModuleName } from '../../core/provision/model.js';
 import type { ProvisionStatus } from '../../core/provision/status.js';
 
+
+const { mkdirSync, readFileSync, statSync } = requireFs();
+
 export class CloudState {
+  /** Directories holding semaphores whose names are not yet known to be on disk. */
+  private readonly unsyncedDirs = new Set<string>();
+
   constructor(readonly dir: string) {}
 
   instanceDir(instanceId: string): string {
@@ -23,9 +42,11 @@ export class CloudState {
 
   async init(): Promise<void> {
     for (const d of ['data', 'sem', 'instances']) {
-      await mkdir(join(this.dir, d), { recursive: true, mode: 0o755 }).catch((e: unknown) => {
+      try {
+        mkdirSync(join(this.dir, d), { recursive: true, mode: 0o755 });
+      } catch (e) {
         throw fromSystemError(e, join(this.dir, d), 'creating the state directory');
-      });
+      }
     }
   }
 
@@ -36,9 +57,9 @@ export class CloudState {
   /** Record `instanceId` as current, keeping the one before as previous-instance-id (cloud-init's files). */
   async setInstanceId(instanceId: string): Promise<void> {
     const current = await this.currentInstanceId();
-    if (current !== undefined && current !== instanceId) await writeFileAtomically(join(this.dir, 'data', 'previous-instance-id'), current + '\n');
-    await writeFileAtomically(join(this.dir, 'data', 'instance-id'), instanceId + '\n');
-    await mkdir(join(this.instanceDir(instanceId), 'sem'), { recursive: true, mode: 0o755 });
+    if (current !== undefined && current !== instanceId) writeFileAtomicallySync(join(this.dir, 'data', 'previous-instance-id'), current + '\n');
+    writeFileAtomicallySync(join(this.dir, 'data', 'instance-id'), instanceId + '\n');
+    mkdirSync(join(this.instanceDir(instanceId), 'sem'), { recursive: true, mode: 0o755 });
   }
 
   private semaphore(module: ModuleName, frequency: Frequency, instanceId: string): string | undefined {
@@ -50,7 +71,7 @@ export class CloudState {
     const sem = this.semaphore(module, frequency, instanceId);
     if (sem === undefined) return false;
     try {
-      await stat(sem);
+      statSync(sem);
       return true;
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') return false;
@@ -62,14 +83,29 @@ export class CloudState {
    * Taken when the module starts, like cloud-init's FileSemaphores: a module that fails is not
    * retried on the next boot for the same instance (its failure is in the status instead).
    */
-  async markRun(module: ModuleName, frequency: Frequency, instanceId: string, at: Date): Promise<void> {
+  async markRun(module: ModuleName, frequency: Frequency, instanceId: string, at: Date, opts: { readonly durable?: boolean } = {}): Promise<void> {
     const sem = this.semaphore(module, frequency, instanceId);
     if (sem === undefined) return;
-    await writeFileAtomically(sem, `${process.pid}: ${at.toISOString()}\n`);
+    writeFileAtomicallySync(sem, `${process.pid}: ${at.toISOString()}\n`, { durable: false });
+    this.unsyncedDirs.add(dirname(sem));
+    if (opts.durable ?? true) await this.sync();
   }
 
-  async writeStatus(status: ProvisionStatus): Promise<void> {
-    await writeFileAtomically(join(this.dir, 'data', 'status.json'), JSON.stringify(status, null, 2) + '\n');
+  /** Make every semaphore taken so far durable (one fsync per directory). */
+  async sync(): Promise<void> {
+    for (const dir of this.unsyncedDirs) {
+      try {
+        syncDirSync(dir);
+      } catch (e) {
+        throw fromSystemError(e, dir, 'recording which modules ran');
+      }
+      this.unsyncedDirs.delete(dir);
+    }
+  }
+
+  /** The status document; `durable: false` for the progress reports during a pass (see the top). */
+  async writeStatus(status: ProvisionStatus, opts: { readonly durable?: boolean } = {}): Promise<void> {
+    writeFileAtomicallySync(join(this.dir, 'data', 'status.json'), JSON.stringify(status, null, 2) + '\n', { durable: opts.durable ?? true });
   }
 
   async readStatus(): Promise<ProvisionStatus | undefined> {
@@ -84,13 +120,13 @@ export class CloudState {
 
   /** Keep what was applied for this instance, for people and for `atomic cloud-init status`. */
   async writeInstanceFile(instanceId: string, name: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
-    await mkdir(this.instanceDir(instanceId), { recursive: true, mode: 0o755 });
-    await writeFileAtomically(join(this.instanceDir(instanceId), name), data, { mode });
+    mkdirSync(this.instanceDir(instanceId), { recursive: true, mode: 0o755 });
+    writeFileAtomicallySync(join(this.instanceDir(instanceId), name), data, { mode });
   }
 
   private async readText(path: string): Promise<string | undefined> {
     try {
-      return (await readFile(path, 'utf8')).trim();
+      return readFileSync(path, 'utf8').trim();
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') return undefined;
       throw fromSystemError(e, path, 'reading the provisioning state');

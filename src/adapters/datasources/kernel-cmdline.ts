@@ -2,9 +2,12 @@
 // (`qemu -smbios type=1,serial=ds=nocloud;s=http://10.0.2.2:8000/`), then the kernel command line
 // (DataSourceNoCloud._get_data, Debian 22.4). Parsing is pure (core/provision/ds-hint.ts); this
 // file only reads /proc/cmdline and /sys/class/dmi/id/product_serial, both injectable.
-import { readFile } from 'node:fs/promises';
 import { mergeDsHints, parseDsHint, type DsHint } from '../../core/provision/ds-hint.js';
 import { DEFAULT_DMI_DIR, readDmiValue } from './read-dmi.js';
+import { requireFs } from '../../lib/builtin.js';
+
+// /proc/cmdline is read with a synchronous call, as the DMI files are (read-dmi.ts).
+const { readFileSync } = requireFs();
 
 export const DEFAULT_CMDLINE_PATH = '/proc/cmdline';
 
@@ -24,7 +27,7 @@ export interface FoundDsHint {
 export async function readKernelCmdline(path = DEFAULT_CMDLINE_PATH): Promise<string> {
   try {
     // /proc/cmdline ends with a newline; util._get_cmdline strips it.
-    return (await readFile(path, 'utf8')).trim();
+    return readFileSync(path, 'utf8').trim();
   } catch {
     return '';
   }

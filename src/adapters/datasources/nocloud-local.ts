@@ -7,14 +7,14 @@
 //
 // Label sniffing is our own, not blkid: it reads two small ranges of each device, runs no process
 // per device, and tests can point it at a fake sysfs tree with image files.
-import { constants } from 'node:fs';
-import { lstat, open, readFile, readdir, stat } from 'node:fs/promises';
+import { constants, lstat, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstanceData } from '../../core/provision/model.js';
 import type { DsHint } from '../../core/provision/ds-hint.js';
 import { NOCLOUD_FILES, SEED_DIRECTORY, SEED_LABEL, type SeedFileName } from '../../core/seed/seed-files.js';
 import { sniffImageKind, IMAGE_SNIFF_BYTES } from '../../formats/image-kind.js';
 import { FIRST_DESCRIPTOR_LBA, SECTOR_BYTES, STANDARD_ID, VD_PRIMARY, VD_TERMINATOR } from '../../formats/iso9660/ecma119.js';
+import { requireFs } from '../../lib/builtin.js';
 import { AtomicError, InvalidArgument, ResourceExhausted, fromSystemError } from '../../lib/errors.js';
 import type { SeedFormat } from '../seed-media/read-seed.js';
 import { notFound, type DatasourceLog, type DatasourceResult } from './datasource-result.js';
@@ -292,9 +292,19 @@ export async function findCidataDevices(opts: FindDevicesOptions): Promise<Cidat
  * Floppy drives are left out: probing one without a disk waits for the drive for seconds.
  */
 async function scanSysBlock(sysBlockDir: string, devDir: string): Promise<string[]> {
+  // sysfs: synchronous reads, which never block there (read-dmi.ts); the devices themselves are
+  // probed asynchronously, with a timeout.
+  const { readdirSync, readFileSync } = requireFs();
+  const read = (path: string, encoding: BufferEncoding, dflt: string): string => {
+    try {
+      return readFileSync(path, encoding);
+    } catch {
+      return dflt;
+    }
+  };
   let names: string[];
   try {
-    names = await readdir(sysBlockDir);
+    names = readdirSync(sysBlockDir);
   } catch {
     return [];
   }
@@ -302,9 +312,9 @@ async function scanSysBlock(sysBlockDir: string, devDir: string): Promise<string
   for (const name of names) {
     if (/^fd\d/.test(name)) continue;
     const dir = join(sysBlockDir, name);
-    const sectors = Number((await readFile(join(dir, 'size'), 'latin1').catch(() => '0')).trim());
+    const sectors = Number(read(join(dir, 'size'), 'latin1', '0').trim());
     if (!(sectors > 0)) continue;
-    const uevent = await readFile(join(dir, 'uevent'), 'utf8').catch(() => '');
+    const uevent = read(join(dir, 'uevent'), 'utf8', '');
     const devname = /^DEVNAME=(.+)$/m.exec(uevent)?.[1] ?? name;
     out.push(join(devDir, devname));
   }

@@ -1,8 +1,13 @@
 // SMBIOS (DMI) strings as Linux publishes them under /sys/class/dmi/id, read the way cloud-init's
 // dmi._read_dmi_syspath does: missing or unreadable files are "no value", an uninitialised field
 // (all 0xff) is empty, surrounding blanks are dropped.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { requireFs } from '../../lib/builtin.js';
+
+// sysfs and procfs files are read with synchronous calls: they never block, and through
+// fs/promises each read is several thread-pool round trips (a boot without a datasource reads
+// ~30 of them, bench/: provision, no datasource).
+const { readFileSync } = requireFs();
 
 export const DEFAULT_DMI_DIR = '/sys/class/dmi/id';
 
@@ -11,7 +16,7 @@ export async function readDmiValue(dmiDir: string, sysfsName: string): Promise<s
   let data: Buffer;
   try {
     // DMI files are a page at most; a bigger one is not sysfs.
-    data = await readFile(join(dmiDir, sysfsName));
+    data = readFileSync(join(dmiDir, sysfsName));
   } catch {
     // ENOENT (no DMI: containers, some arm boards) and EACCES (product_serial and product_uuid
     // are root-only) both mean "no value", as in cloud-init.

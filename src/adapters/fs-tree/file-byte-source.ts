@@ -1,7 +1,6 @@
 // A ByteSource over a file or a block device: positional reads on one FileHandle, so decoders in
 // src/formats (the ISO reader) can read an image without knowing where it lives.
-import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { constants, open, readFile, type FileHandle } from 'node:fs/promises';
 import { InvalidArgument, fromSystemError } from '../../lib/errors.js';
 import type { ByteSource } from '../../formats/byte-source.js';
 

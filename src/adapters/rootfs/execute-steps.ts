@@ -9,7 +9,7 @@ import { writeFile as writeHostFile } from 'node:fs/promises';
 import { Cancelled, Internal, InvalidArgument, NotFound, isAtomicError, type AtomicError } from '../../lib/errors.js';
 import { timeRfc2822 } from '../../core/provision/modules/plan-final-message.js';
 import { readHostnameConf, setHostnameConf } from '../../core/provision/hostname-conf.js';
-import { parseGroup, parsePasswd, resolveOwner, type GroupEntry, type PasswdEntry } from '../../core/provision/parse-passwd.js';
+import { parseGroup, parsePasswd, passwordLocked, resolveOwner, type GroupEntry, type PasswdEntry } from '../../core/provision/parse-passwd.js';
 import { renderEtcHostsTemplate, updateEtcHostsLocalhost } from '../../core/provision/render-etc-hosts.js';
 import { describeStep, type AuthorizedKeysStep, type RunStep, type SetHostnameStep, type SetTimezoneStep, type Step, type StepAction, type SudoersStep, type WriteEtcHostsStep, type WriteFileStep } from '../../core/provision/steps.js';
 import { updateAuthorizedKeys } from '../../core/provision/update-authorized-keys.js';
@@ -92,6 +92,8 @@ interface StepResult {
   readonly runs?: readonly CommandRun[];
   /** A run step whose commands failed: the outcome is failed, with the runs kept. */
   readonly failed?: string;
+  /** A write-file step: the in-root directory whose fsync was left to the executor. */
+  readonly unsyncedDir?: string;
 }
 
 interface Context {
@@ -132,8 +134,9 @@ async function writeFile(ctx: Context, step: WriteFileStep): Promise<StepResult>
   const owner = resolveOwner(step.owner, passwd, group, current);
   if (!owner.ok) throw new InvalidArgument(`${step.path}: ${owner.message}`, { subject: step.path });
   if (step.append && old !== undefined && !old.isFile()) throw new InvalidArgument(`${step.path}: cannot append to something that is not a regular file`, { subject: step.path });
-  await ctx.rootDir.writeFile(step.path, step.content, { mode: step.mode, uid: owner.uid, gid: owner.gid, append: step.append });
-  return {};
+  // The directory is fsynced once after a run of writes into it (executeSteps), not per file.
+  const unsyncedDir = await ctx.rootDir.writeFile(step.path, step.content, { mode: step.mode, uid: owner.uid, gid: owner.gid, append: step.append, syncDir: false });
+  return { unsyncedDir };
 }
 
 async function ensureGroup(ctx: Context, name: string, members: readonly string[]): Promise<StepResult> {
@@ -316,9 +319,14 @@ async function apply(ctx: Context, step: Step): Promise<StepResult> {
     case 'set-password-hash':
       await setPasswordHash(ctx.tools, step.user, step.hash);
       return {};
-    case 'lock-password':
+    case 'lock-password': {
+      // A user useradd just made without a password is locked already ('!'): usermod would
+      // rewrite the databases unchanged, a process and several fsyncs for nothing.
+      const [passwd, shadow] = await Promise.all([ctx.rootDir.readText('/etc/passwd'), ctx.rootDir.readText('/etc/shadow')]);
+      if (passwordLocked(passwd ?? '', shadow ?? '', step.user)) return { reason: `the password of ${step.user} is already locked` };
       await lockPassword(ctx.tools, step.user);
       return {};
+    }
     case 'expire-password':
       await expirePassword(ctx.tools, step.user);
       return {};
@@ -362,8 +370,28 @@ export async function executeSteps(steps: readonly Step[], target: ExecuteTarget
     kernelHostname: target.live === true ? (target.kernelHostnamePath ?? '/proc/sys/kernel/hostname') : undefined,
   };
   const outcomes: StepOutcome[] = [];
+  // write-file steps leave their directory's fsync to here: consecutive files written into one
+  // directory (write_files) share one fsync, done before any other kind of step runs and before
+  // returning. The file itself is fsynced before its rename, as always. If that fsync fails,
+  // every step whose rename it was to make durable fails.
+  let unsynced: { dir: string; indexes: number[] } | undefined;
+  const syncPending = async (): Promise<void> => {
+    if (unsynced === undefined) return;
+    const { dir, indexes } = unsynced;
+    unsynced = undefined;
+    try {
+      await rootDir.syncDir(dir);
+    } catch (e) {
+      const error = isAtomicError(e) ? e : new Internal(oneLine(e), { cause: e });
+      for (const i of indexes) {
+        const o = outcomes[i];
+        if (o !== undefined && o.status === 'ok') outcomes[i] = { ...o, status: 'failed', reason: oneLine(error), error };
+      }
+    }
+  };
   for (const [index, step] of steps.entries()) {
     const base = { index, action: step.action, description: describeStep(step) };
+    if (step.action !== 'write-file') await syncPending();
     if (aborted(opts.signal)) {
       outcomes.push({ ...base, status: 'cancelled', reason: 'cancelled before it started', warnings: [] });
       continue;
@@ -373,6 +401,11 @@ export async function executeSteps(steps: readonly Step[], target: ExecuteTarget
     let outcome: StepOutcome;
     try {
       const r = await apply(ctx, step);
+      if (r.unsyncedDir !== undefined) {
+        if (unsynced !== undefined && unsynced.dir !== r.unsyncedDir) await syncPending();
+        unsynced ??= { dir: r.unsyncedDir, indexes: [] };
+        unsynced.indexes.push(index);
+      }
       const extra = { warnings: r.warnings ?? [], ...(r.runs === undefined ? {} : { runs: r.runs }) };
       if (r.failed !== undefined) {
         const cancelled = aborted(opts.signal);
@@ -385,5 +418,6 @@ export async function executeSteps(steps: readonly Step[], target: ExecuteTarget
     outcomes.push(outcome);
     opts.log?.({ event: 'step-end', index, action: step.action, status: outcome.status, ...(outcome.reason === undefined ? {} : { reason: outcome.reason }), durationMs: Date.now() - started });
   }
+  await syncPending();
   return outcomes;
 }

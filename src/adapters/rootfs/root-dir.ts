@@ -16,11 +16,17 @@
 // Linux has openat(2) but Node does not expose it; a path through /proc/self/fd/N names the
 // directory behind descriptor N, so each lookup step is relative to an already-checked
 // directory and a concurrent symlink swap of a parent cannot redirect it.
-import { constants, type Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink, rename, rm, stat, symlink, type FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { requireFs } from '../../lib/builtin.js';
 import { InvalidArgument, NotFound, PermissionDenied, ResourceExhausted, fromSystemError } from '../../lib/errors.js';
+import { tempSuffix } from '../../lib/temp-name.js';
 
+// The calls below are synchronous on purpose: a provisioning pass is one sequence of small
+// operations (a lookup opens every component of a path), and through fs/promises each would be a
+// thread-pool round trip and an event-loop turn (thousands per pass, bench/: provision). The
+// methods stay async for their callers.
+
+const { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } = requireFs();
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
 /** Linux's MAXSYMLINKS. */
@@ -32,8 +38,19 @@ function errnoOf(e: unknown): string | undefined {
   return e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
 }
 
-function fdPath(h: FileHandle, name?: string): string {
-  return name === undefined ? `/proc/self/fd/${h.fd}` : `/proc/self/fd/${h.fd}/${name}`;
+/** A directory file descriptor. */
+type Fd = number;
+
+function fdPath(fd: Fd, name?: string): string {
+  return name === undefined ? `/proc/self/fd/${fd}` : `/proc/self/fd/${fd}/${name}`;
+}
+
+function closeQuietly(fd: Fd): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Closing a descriptor we opened fails only if it is already closed.
+  }
 }
 
 /** Components of a requested in-root path; `..` is refused. */
@@ -46,7 +63,7 @@ function requestedComponents(path: string): string[] {
 
 /** Where a lookup ended: the directory holding the final component, and that component. */
 interface ParentDir {
-  readonly dir: FileHandle;
+  readonly dir: Fd;
   /** The directory's resolved in-root path (no symlinks left in it). */
   readonly dirPath: string;
   readonly name: string;
@@ -58,6 +75,11 @@ export interface WriteOptions {
   readonly gid: number;
   /** Keep the old content in front of the new (still written as a new file and renamed). */
   readonly append?: boolean;
+  /**
+   * fsync the directory after the rename (default). false: the caller will syncDir() the
+   * directory writeFile returns, once for several files written into it.
+   */
+  readonly syncDir?: boolean;
 }
 
 export interface DirOptions {
@@ -73,7 +95,7 @@ export class RootDir {
   static async open(root: string): Promise<RootDir> {
     let st: Stats;
     try {
-      st = await stat(root);
+      st = statSync(root);
     } catch (e) {
       throw fromSystemError(e, root, `root ${root}`);
     }
@@ -81,9 +103,9 @@ export class RootDir {
     return new RootDir(root);
   }
 
-  private async openRoot(): Promise<FileHandle> {
+  private openRoot(): Fd {
     try {
-      return await open(this.root, O_RDONLY | O_DIRECTORY);
+      return openSync(this.root, O_RDONLY | O_DIRECTORY);
     } catch (e) {
       throw fromSystemError(e, this.root, `opening the root ${this.root}`);
     }
@@ -93,12 +115,12 @@ export class RootDir {
    * Walk `components` from the root to a directory, creating missing ones (0755, root-owned)
    * when `create`; `..` only comes from symlink targets here.
    */
-  private async walk(components: readonly string[], create: boolean, display: string, links: { count: number }): Promise<{ dir: FileHandle; path: string[] }> {
+  private walk(components: readonly string[], create: boolean, display: string, links: { count: number }): { dir: Fd; path: string[] } {
     const queue = [...components];
-    const stack: FileHandle[] = [await this.openRoot()];
+    const stack: Fd[] = [this.openRoot()];
     const names: string[] = [];
-    const closeAll = async (): Promise<void> => {
-      await Promise.all(stack.map((h) => h.close().catch(() => undefined)));
+    const closeAll = (): void => {
+      for (const fd of stack) closeQuietly(fd);
     };
     try {
       while (queue.length > 0) {
@@ -106,26 +128,26 @@ export class RootDir {
         if (c === '' || c === '.') continue;
         if (c === '..') {
           if (stack.length === 1) throw new PermissionDenied(`${display}: a symbolic link on the way points above the root`, { subject: display });
-          await stack.pop()?.close();
+          closeSync(stack.pop() as Fd);
           names.pop();
           continue;
         }
-        const top = stack[stack.length - 1] as FileHandle;
-        let h: FileHandle | undefined;
+        const top = stack[stack.length - 1] as Fd;
+        let h: Fd | undefined;
         try {
-          h = await open(fdPath(top, c), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+          h = openSync(fdPath(top, c), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
         } catch (e) {
           const code = errnoOf(e);
           if (code === 'ENOENT' && create) {
-            h = await this.makeDir(top, c, { mode: 0o755, uid: 0, gid: 0 }, display);
+            h = this.makeDir(top, c, { mode: 0o755, uid: 0, gid: 0 }, display);
           } else if (code === 'ELOOP' || code === 'ENOTDIR') {
-            const st = await lstat(fdPath(top, c));
+            const st = lstatSync(fdPath(top, c));
             if (!st.isSymbolicLink()) throw new InvalidArgument(`${display}: /${[...names, c].join('/')} is not a directory`, { subject: display });
             if (++links.count > MAX_LINKS) throw new InvalidArgument(`${display}: too many levels of symbolic links`, { subject: display });
-            const target = await readlink(fdPath(top, c));
+            const target = readlinkSync(fdPath(top, c));
             if (target.startsWith('/')) {
               // Absolute: from the root again, as inside a chroot.
-              while (stack.length > 1) await stack.pop()?.close();
+              while (stack.length > 1) closeSync(stack.pop() as Fd);
               names.length = 0;
             }
             queue.unshift(...target.split('/'));
@@ -137,11 +159,11 @@ export class RootDir {
         stack.push(h);
         names.push(c);
       }
-      const dir = stack.pop() as FileHandle;
-      await closeAll();
+      const dir = stack.pop() as Fd;
+      closeAll();
       return { dir, path: names };
     } catch (e) {
-      await closeAll();
+      closeAll();
       throw e;
     }
   }
@@ -150,25 +172,30 @@ export class RootDir {
    * mkdir at `parent/name` (an existing directory is fine), then fix owner and mode on it
    * (umask and setgid parents aside). A symlink or a file at the name is refused.
    */
-  private async makeDir(parent: FileHandle, name: string, opts: DirOptions, display: string): Promise<FileHandle> {
+  private makeDir(parent: Fd, name: string, opts: DirOptions, display: string): Fd {
     try {
-      await mkdir(fdPath(parent, name), opts.mode);
+      mkdirSync(fdPath(parent, name), opts.mode);
     } catch (e) {
       if (errnoOf(e) !== 'EEXIST') throw fromSystemError(e, display, `${display}: creating ${name}`);
     }
-    let h: FileHandle;
+    let h: Fd;
     try {
-      h = await open(fdPath(parent, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      h = openSync(fdPath(parent, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     } catch (e) {
-      const st = await lstat(fdPath(parent, name)).catch(() => undefined);
+      let st: Stats | undefined;
+      try {
+        st = lstatSync(fdPath(parent, name));
+      } catch {
+        // Reported below as the open's error.
+      }
       if (st?.isSymbolicLink() === true) throw new PermissionDenied(`${display}: ${name} is a symbolic link; refusing to use it as a directory`, { subject: display });
       throw fromSystemError(e, display, `${display}: opening the directory ${name}`);
     }
     try {
-      await h.chown(opts.uid, opts.gid);
-      await h.chmod(opts.mode);
+      fchownSync(h, opts.uid, opts.gid);
+      fchmodSync(h, opts.mode);
     } catch (e) {
-      await h.close();
+      closeSync(h);
       throw fromSystemError(e, display, `${display}: setting owner and mode of ${name}`);
     }
     return h;
@@ -178,30 +205,30 @@ export class RootDir {
    * The parent directory of `path` and its final name. With `followFinal`, a final symlink is
    * followed (in-root rules) until the name is not a symlink.
    */
-  private async parentOf(path: string, opts: { create: boolean; followFinal: boolean }): Promise<ParentDir> {
+  private parentOf(path: string, opts: { create: boolean; followFinal: boolean }): ParentDir {
     let parts = requestedComponents(path);
     if (parts.length === 0) throw new InvalidArgument(`${path}: the root itself is not a file`, { subject: path });
     const links = { count: 0 };
     for (;;) {
       const name = parts[parts.length - 1] as string;
-      const { dir, path: resolved } = await this.walk(parts.slice(0, -1), opts.create, path, links);
+      const { dir, path: resolved } = this.walk(parts.slice(0, -1), opts.create, path, links);
       if (!opts.followFinal) return { dir, dirPath: `/${resolved.join('/')}`, name };
       let st: Stats | undefined;
       try {
-        st = await lstat(fdPath(dir, name));
+        st = lstatSync(fdPath(dir, name));
       } catch (e) {
         if (errnoOf(e) !== 'ENOENT') {
-          await dir.close();
+          closeSync(dir);
           throw fromSystemError(e, path, path);
         }
       }
       if (st === undefined || !st.isSymbolicLink()) return { dir, dirPath: `/${resolved.join('/')}`, name };
       if (++links.count > MAX_LINKS) {
-        await dir.close();
+        closeSync(dir);
         throw new InvalidArgument(`${path}: too many levels of symbolic links`, { subject: path });
       }
-      const target = await readlink(fdPath(dir, name));
-      await dir.close();
+      const target = readlinkSync(fdPath(dir, name));
+      closeSync(dir);
       // `resolved` has no symlinks left, so `..` in the target can be taken lexically.
       const next = target.startsWith('/') ? [] : [...resolved];
       for (const p of target.split('/')) {
@@ -229,18 +256,18 @@ export class RootDir {
   private async statAt(path: string, follow: boolean): Promise<Stats | undefined> {
     let p: ParentDir;
     try {
-      p = await this.parentOf(path, { create: false, followFinal: follow });
+      p = this.parentOf(path, { create: false, followFinal: follow });
     } catch (e) {
       if (e instanceof NotFound) return undefined;
       throw e;
     }
     try {
-      return await lstat(fdPath(p.dir, p.name));
+      return lstatSync(fdPath(p.dir, p.name));
     } catch (e) {
       if (errnoOf(e) === 'ENOENT') return undefined;
       throw fromSystemError(e, path, path);
     } finally {
-      await p.dir.close();
+      closeSync(p.dir);
     }
   }
 
@@ -248,15 +275,15 @@ export class RootDir {
   async readFile(path: string, opts: { followFinal?: boolean } = {}): Promise<Uint8Array | undefined> {
     let p: ParentDir;
     try {
-      p = await this.parentOf(path, { create: false, followFinal: opts.followFinal ?? true });
+      p = this.parentOf(path, { create: false, followFinal: opts.followFinal ?? true });
     } catch (e) {
       if (e instanceof NotFound) return undefined;
       throw e;
     }
     try {
-      return await readAt(p.dir, p.name, path);
+      return readAt(p.dir, p.name, path);
     } finally {
-      await p.dir.close();
+      closeSync(p.dir);
     }
   }
 
@@ -271,53 +298,74 @@ export class RootDir {
    * the final name (a symlink there is replaced), the directory fsynced. Missing parent
    * directories are created 0755 and root-owned.
    */
-  async writeFile(path: string, data: Uint8Array, opts: WriteOptions): Promise<void> {
-    const p = await this.parentOf(path, { create: true, followFinal: false });
+  /** Returns the in-root path of the directory written into (symlinks resolved). */
+  async writeFile(path: string, data: Uint8Array, opts: WriteOptions): Promise<string> {
+    const p = this.parentOf(path, { create: true, followFinal: false });
     try {
       let content = data;
       if (opts.append === true) {
-        const old = await readAt(p.dir, p.name, path);
+        const old = readAt(p.dir, p.name, path);
         if (old !== undefined) content = Buffer.concat([old, data]);
       }
-      const temp = `.${p.name}.${randomBytes(6).toString('hex')}.atomicd-tmp`;
-      let h: FileHandle;
+      const temp = `.${p.name}.${tempSuffix()}.atomicd-tmp`;
+      let h: Fd;
       try {
-        h = await open(fdPath(p.dir, temp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+        h = openSync(fdPath(p.dir, temp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
       } catch (e) {
         throw fromSystemError(e, path, `${path}: creating a temp file`);
       }
+      let open = true;
       try {
-        await h.writeFile(content);
+        writeFileSync(h, content);
         // chown before chmod: chown clears set-id bits.
-        await h.chown(opts.uid, opts.gid);
-        await h.chmod(opts.mode);
-        await h.sync();
-        await h.close();
-        await rename(fdPath(p.dir, temp), fdPath(p.dir, p.name));
-        await p.dir.sync();
+        fchownSync(h, opts.uid, opts.gid);
+        fchmodSync(h, opts.mode);
+        fsyncSync(h);
+        open = false;
+        closeSync(h);
+        renameSync(fdPath(p.dir, temp), fdPath(p.dir, p.name));
+        if (opts.syncDir ?? true) fsyncSync(p.dir);
       } catch (e) {
-        await h.close().catch(() => undefined);
-        await rm(fdPath(p.dir, temp), { force: true }).catch(() => undefined);
+        if (open) closeQuietly(h);
+        rmSync(fdPath(p.dir, temp), { force: true });
         throw fromSystemError(e, path, `writing ${path}`);
       }
+      return p.dirPath;
     } finally {
-      await p.dir.close();
+      closeSync(p.dir);
+    }
+  }
+
+  /** fsync an in-root directory (one writeFile returned): makes the renames in it durable. */
+  async syncDir(dirPath: string): Promise<void> {
+    const parts = requestedComponents(dirPath);
+    const { dir } = this.walk(parts, false, dirPath, { count: 0 });
+    try {
+      fsyncSync(dir);
+    } catch (e) {
+      throw fromSystemError(e, dirPath, `syncing ${dirPath}`);
+    } finally {
+      closeSync(dir);
     }
   }
 
   /** Make `target` a symlink at `path` (atomically replacing what is there). */
   async symlink(path: string, target: string): Promise<void> {
-    const p = await this.parentOf(path, { create: true, followFinal: false });
-    const temp = `.${p.name}.${randomBytes(6).toString('hex')}.atomicd-tmp`;
+    const p = this.parentOf(path, { create: true, followFinal: false });
+    const temp = `.${p.name}.${tempSuffix()}.atomicd-tmp`;
     try {
-      await symlink(target, fdPath(p.dir, temp));
-      await rename(fdPath(p.dir, temp), fdPath(p.dir, p.name));
-      await p.dir.sync();
+      symlinkSync(target, fdPath(p.dir, temp));
+      renameSync(fdPath(p.dir, temp), fdPath(p.dir, p.name));
+      fsyncSync(p.dir);
     } catch (e) {
-      await rm(fdPath(p.dir, temp), { force: true }).catch(() => undefined);
+      try {
+        rmSync(fdPath(p.dir, temp), { force: true });
+      } catch {
+        // The error that matters is the one below.
+      }
       throw fromSystemError(e, path, `linking ${path}`);
     } finally {
-      await p.dir.close();
+      closeSync(p.dir);
     }
   }
 
@@ -326,12 +374,11 @@ export class RootDir {
    * 0755 root-owned) if needed. A symlink at `path` is refused.
    */
   async ensureDir(path: string, opts: DirOptions): Promise<void> {
-    const p = await this.parentOf(path, { create: true, followFinal: false });
+    const p = this.parentOf(path, { create: true, followFinal: false });
     try {
-      const h = await this.makeDir(p.dir, p.name, opts, path);
-      await h.close();
+      closeSync(this.makeDir(p.dir, p.name, opts, path));
     } finally {
-      await p.dir.close();
+      closeSync(p.dir);
     }
   }
 
@@ -340,27 +387,27 @@ export class RootDir {
     const st = await this.stat(path);
     if (st === undefined) return undefined;
     if (!st.isDirectory()) throw new InvalidArgument(`${path} is not a directory`, { subject: path });
-    const p = await this.parentOf(path, { create: false, followFinal: true });
+    const p = this.parentOf(path, { create: false, followFinal: true });
     try {
-      const h = await open(fdPath(p.dir, p.name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      const h = openSync(fdPath(p.dir, p.name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
       try {
-        return await readdir(fdPath(h));
+        return readdirSync(fdPath(h));
       } finally {
-        await h.close();
+        closeSync(h);
       }
     } catch (e) {
       throw fromSystemError(e, path, `listing ${path}`);
     } finally {
-      await p.dir.close();
+      closeSync(p.dir);
     }
   }
 }
 
-async function readAt(dir: FileHandle, name: string, display: string): Promise<Uint8Array | undefined> {
-  let h: FileHandle;
+function readAt(dir: Fd, name: string, display: string): Uint8Array | undefined {
+  let h: Fd;
   try {
     // O_NONBLOCK: a FIFO planted at the name must not hang us; it is refused below.
-    h = await open(fdPath(dir, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    h = openSync(fdPath(dir, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (e) {
     const code = errnoOf(e);
     if (code === 'ENOENT') return undefined;
@@ -368,11 +415,11 @@ async function readAt(dir: FileHandle, name: string, display: string): Promise<U
     throw fromSystemError(e, display, `reading ${display}`);
   }
   try {
-    const st = await h.stat();
+    const st = fstatSync(h);
     if (!st.isFile()) throw new InvalidArgument(`${display} is not a regular file`, { subject: display });
     if (st.size > MAX_READ_BYTES) throw new ResourceExhausted(`${display} is larger than ${MAX_READ_BYTES} bytes`, { subject: display });
-    return await h.readFile();
+    return readFileSync(h);
   } finally {
-    await h.close();
+    closeSync(h);
   }
 }

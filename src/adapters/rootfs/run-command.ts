@@ -2,7 +2,7 @@
 // output capture. Unlike execFile, the command gets its own process group, so a timeout or an
 // abort also stops what it started in the background (`bootcmd: [daemon &]`), and we return when
 // the command itself exits even if a background child still holds the output pipes open.
-import { spawn } from 'node:child_process';
+import { requireChildProcess } from '../../lib/builtin.js';
 import { Unavailable } from '../../lib/errors.js';
 
 export interface CommandOptions {
@@ -63,7 +63,7 @@ export function runCommand(cmd: string, args: readonly string[], opts: CommandOp
   const started = Date.now();
   const max = opts.maxOutputBytes ?? 64 * 1024;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args as string[], { env: opts.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: true });
+    const child = requireChildProcess().spawn(cmd, args as string[], { env: opts.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: true });
     const out = new Tail(max);
     const err = new Tail(max);
     let timedOut = false;

@@ -6,11 +6,7 @@ import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgument, fromSystemError } from '../../lib/errors.js';
 import { IMAGE_SNIFF_BYTES, sniffImageKind } from '../../formats/image-kind.js';
-import { openIso } from '../../formats/iso9660/reader.js';
-import { readTar } from '../../formats/tar/ustar-read.js';
 import { NOCLOUD_FILES, SEED_DIRECTORY, type SeedFileName } from '../../core/seed/seed-files.js';
-import { openFileByteSource } from '../fs-tree/file-byte-source.js';
-import { readVfatLabel, readVfatRootFiles } from '../vfat/read-vfat.js';
 
 export { NOCLOUD_FILES } from '../../core/seed/seed-files.js';
 
@@ -118,6 +114,8 @@ async function readSmallFile(path: string, max: number): Promise<Buffer> {
 }
 
 async function readIsoSeed(path: string, maxFileBytes: number, signal: AbortSignal | undefined): Promise<SeedMedia> {
+  // Each format's reader is loaded for its own kind of seed only (a seed directory needs none).
+  const [{ openFileByteSource }, { openIso }] = await Promise.all([import('../fs-tree/file-byte-source.js'), import('../../formats/iso9660/reader.js')]);
   const source = await openFileByteSource(path);
   try {
     const image = await openIso(source, { subject: path, ...(signal === undefined ? {} : { signal }) });
@@ -140,6 +138,7 @@ async function readIsoSeed(path: string, maxFileBytes: number, signal: AbortSign
 }
 
 async function readVfatSeed(path: string, maxFileBytes: number, signal: AbortSignal | undefined): Promise<SeedMedia> {
+  const { readVfatLabel, readVfatRootFiles } = await import('../vfat/read-vfat.js');
   const label = await readVfatLabel(path, signal);
   const all = await readVfatRootFiles(path, { maxFileBytes, ...(signal === undefined ? {} : { signal }) });
   const files: Partial<Record<SeedFileName, Uint8Array>> = {};
@@ -151,6 +150,7 @@ async function readTarSeed(path: string, sizeBytes: number, maxFileBytes: number
   // A seed tarball holds four small files; anything near this size is not one.
   const maxArchiveBytes = 4 * maxFileBytes + 1024 * 1024;
   if (sizeBytes > maxArchiveBytes) throw new InvalidArgument(`tar file of ${sizeBytes} bytes is too large for a seed (at most ${maxArchiveBytes})`, { subject: path });
+  const { readTar } = await import('../../formats/tar/ustar-read.js');
   const entries = readTar(await readSmallFile(path, maxArchiveBytes), path);
   // The seed directory layout `atomic seed create --format tar` writes, or the files at the top.
   const inSeedDir = entries.some((e) => e.path.startsWith(`${SEED_DIRECTORY}/`));

@@ -3,12 +3,12 @@
 // in its own right, and its parts take the include part's place. `#include-once` content is
 // fetched once per instance and then read from the instance's cache (cloud-init keeps it under
 // the instance's urlcache). A URL that cannot be fetched drops only its own content, with an error.
-import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fetchCapped, displayUrl, httpStatusError } from '../http/fetch-capped.js';
+import { displayUrl } from '../http/display-url.js';
 import { parseUserData, type Problem, type UserDataPart } from '../../core/cloud-config/validate.js';
 import { writeFileAtomically } from '../../lib/atomic-file.js';
+import { requireCrypto } from '../../lib/builtin.js';
 import { isAtomicError } from '../../lib/errors.js';
 
 export interface ExpandOptions {
@@ -57,11 +57,13 @@ export async function expandIncludes(parts: readonly UserDataPart[], opts: Expan
 }
 
 async function fetchInclude(url: string, once: boolean, opts: ExpandOptions): Promise<Uint8Array> {
-  const cached = once ? join(opts.cacheDir, createHash('sha256').update(url).digest('hex')) : undefined;
+  const cached = once ? join(opts.cacheDir, requireCrypto().createHash('sha256').update(url).digest('hex')) : undefined;
   if (cached !== undefined) {
     const hit = await readFile(cached).catch(() => undefined);
     if (hit !== undefined) return hit;
   }
+  // The HTTP client (node:http, node:https and TLS) is loaded only for user-data that includes URLs.
+  const { fetchCapped, httpStatusError } = await import('../http/fetch-capped.js');
   const res = await fetchCapped({ url: new URL(url), maxBytes: opts.maxBytes, timeoutMs: opts.timeoutMs, signal: opts.signal, maxRedirects: 5, what: 'included user-data' });
   if (res.status !== 200) throw httpStatusError(res.status, 'included user-data', displayUrl(res.url));
   if (cached !== undefined) {

@@ -63,8 +63,9 @@ export async function run(args: readonly string[], level: LogLevel): Promise<num
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) return usage(`--timeout ${JSON.stringify(v.timeout)}: a positive number of seconds`);
 
   // Loaded after the arguments are checked: --help and usage errors stay fast.
-  const [{ createLogger }, { provision }] = await Promise.all([import('../logger.js'), import('./provision.js')]);
-  const log = createLogger({ level });
+  const [{ createLazyLogger }, { provision }] = await Promise.all([import('../logger.js'), import('./provision.js')]);
+  // pino is loaded by the first line written at `level`, if any.
+  const log = createLazyLogger({ level });
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);

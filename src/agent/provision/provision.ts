@@ -5,7 +5,6 @@
 // document (core/provision/status.ts) whose `ok` says whether everything succeeded.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '#pino';
 import { CloudState } from '../../adapters/cloud-state/cloud-state.js';
 import { detectDatasource, type ExplicitDatasource } from '../../adapters/datasources/detect.js';
 import type { StepOutcome } from '../../adapters/rootfs/execute-steps.js';
@@ -16,6 +15,7 @@ import type { RecordStep, Step } from '../../core/provision/steps.js';
 import { writeFileAtomically } from '../../lib/atomic-file.js';
 import { isAtomicError } from '../../lib/errors.js';
 import { VERSION } from '../../lib/version.js';
+import type { AgentLog } from '../logger.js';
 
 /** cloud-init's /var/lib/cloud, inside the root: where scripts live so they can run chrooted. */
 export const IN_ROOT_CLOUD_DIR = '/var/lib/atomicd/cloud';
@@ -39,7 +39,7 @@ export interface ProvisionOptions {
   /** Total time for network datasources and includes. */
   readonly networkTimeoutMs?: number;
   readonly signal: AbortSignal;
-  readonly log: Logger;
+  readonly log: AgentLog;
   readonly now?: () => Date;
   readonly bootTime?: Date;
 }
@@ -49,11 +49,15 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionStatus
   const startedMs = performance.now();
   const state = new CloudState(opts.stateDir ?? join(opts.root, IN_ROOT_CLOUD_DIR.slice(1)));
   await state.init();
+  // Status documents during the pass are progress reports, not made durable one by one; the
+  // final one is, after every semaphore (cloud-state.ts).
+  const progress = { durable: false } as const;
   let status = startedStatus(now());
-  await state.writeStatus(status);
+  await state.writeStatus(status, progress);
   const finish = async (s: ProvisionStatus, outcome: 'done' | 'error' = 'done'): Promise<ProvisionStatus> => {
     const finished = finishedStatus(s, now(), startedMs, performance.now());
     const done: ProvisionStatus = outcome === 'error' ? { ...finished, state: 'error', ok: false } : finished;
+    await state.sync();
     await state.writeStatus(done);
     return done;
   };
@@ -99,7 +103,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionStatus
   await state.setInstanceId(iid);
   status = { ...status, datasource: { name: instance.datasource, source: instance.source, instanceId: iid }, newInstance };
   opts.log.info({ datasource: instance.datasource, instanceId: iid, newInstance, previous }, 'provisioning');
-  await state.writeStatus(status);
+  await state.writeStatus(status, progress);
 
   // --- user-data and vendor-data -------------------------------------------------------------
   if (instance.userData !== undefined) await state.writeInstanceFile(iid, 'user-data.txt', instance.userData);
@@ -158,7 +162,7 @@ export async function provision(opts: ProvisionOptions): Promise<ProvisionStatus
       results.push(result);
       errors.push(...result.failures.map((f) => `${spec.name}: ${f}`));
       status = { ...status, modules: [...results], errors: [...errors] };
-      await state.writeStatus(status);
+      await state.writeStatus(status, progress);
     }
   }
   const done = await finish(status);
@@ -183,7 +187,9 @@ async function runModule(
   }
   const plan = planModule(spec.name, input);
   if (plan.steps.length === 0 && plan.problems.length === 0) {
-    await state.markRun(spec.name, spec.frequency, iid, now());
+    // Nothing to do: a rerun after a crash would do nothing either, so the semaphore need not be
+    // on disk before the next module's (cloud-state.ts).
+    await state.markRun(spec.name, spec.frequency, iid, now(), { durable: false });
     return { ...base, state: 'no-config', ok: true, failures: [], steps: 0, durationMs: Math.round(performance.now() - t0) };
   }
   // The semaphore is taken before the module runs (cloud-init's FileSemaphores): a failed

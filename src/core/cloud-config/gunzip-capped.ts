@@ -1,7 +1,7 @@
 // gunzip with a ceiling on the output. cloud-init decompresses gzip user-data and gzip
 // write_files content without any limit (util.decomp_gzip); a few kilobytes of gzip can expand to
 // gigabytes, so we refuse to inflate past a cap instead of exhausting memory while validating.
-import { gunzipSync } from 'node:zlib';
+import { requireZlib } from '../../lib/builtin.js';
 
 /** Default ceiling on decompressed user-data: far above any real cloud-config, far below harm. */
 export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
@@ -15,7 +15,7 @@ export type GunzipResult = { readonly ok: true; readonly data: Uint8Array } | { 
 
 export function gunzipCapped(data: Uint8Array, maxBytes: number = MAX_DECOMPRESSED_BYTES): GunzipResult {
   try {
-    return { ok: true, data: gunzipSync(data, { maxOutputLength: Math.max(1, maxBytes) }) };
+    return { ok: true, data: requireZlib().gunzipSync(data, { maxOutputLength: Math.max(1, maxBytes) }) };
   } catch (e) {
     const code = e instanceof Error && 'code' in e ? String(e.code) : '';
     if (code === 'ERR_BUFFER_TOO_LARGE') {

@@ -43,6 +43,20 @@ export function parsePasswd(text: string): PasswdEntry[] {
   });
 }
 
+/**
+ * Whether `usermod --lock USER` would leave the databases as they are: the password in
+ * /etc/shadow already starts with '!', and /etc/passwd holds no password of its own (`x`, or one
+ * already locked). usermod prefixes '!' only to a password that has none (shadow's usermod.c,
+ * new_pw_passwd); a user without a shadow entry is not "already locked".
+ */
+export function passwordLocked(passwdText: string, shadowText: string, user: string): boolean {
+  const shadow = fields(shadowText, 2).find(([name]) => name === user);
+  const passwd = fields(passwdText, 7).find(([name]) => name === user);
+  if (shadow === undefined || passwd === undefined) return false;
+  const own = passwd[1] ?? '';
+  return (shadow[1] ?? '').startsWith('!') && (own === 'x' || own.startsWith('!'));
+}
+
 /** /etc/group: name:password:gid:member,member; malformed lines are skipped. */
 export function parseGroup(text: string): GroupEntry[] {
   return fields(text, 4).flatMap(([name = '', , g, members = '']) => {

@@ -3,7 +3,12 @@
 // clear-text passwords (plain_text_passwd, chpasswd type text) ourselves because
 // `chpasswd --root DIR` cannot run PAM inside the target root, while `chpasswd -e --root DIR`
 // takes a finished hash.
-import { createHash, randomBytes } from 'node:crypto';
+import { requireCrypto } from '../../lib/builtin.js';
+
+/** node:crypto is loaded by the first hash (a password in the config), not with the planners. */
+function createHash(algorithm: string): import('node:crypto').Hash {
+  return requireCrypto().createHash(algorithm);
+}
 
 const ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const ROUNDS_DEFAULT = 5000;
@@ -89,6 +94,6 @@ export function sha512Crypt(password: string | Uint8Array, opts: Sha512CryptOpti
 }
 
 /** A random 16-character salt from crypt(3)'s alphabet. */
-export function randomSalt(random: (size: number) => Uint8Array = randomBytes): string {
+export function randomSalt(random: (size: number) => Uint8Array = (size) => requireCrypto().randomBytes(size)): string {
   return Array.from(random(SALT_MAX), (byte) => ALPHABET[byte & 0x3f]).join('');
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createLogger } from '../../../src/agent/logger.js';
+import { createLazyLogger, createLogger, type AgentLog } from '../../../src/agent/logger.js';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -39,4 +39,41 @@ test('secrets are redacted wherever a logged object carries them', () => {
   assert.ok(!text.includes('$6$salt$hash'), text);
   assert.ok(text.includes('"name":"ops"'), 'non-secret fields stay');
   assert.ok(text.includes('[redacted]'));
+});
+
+test('the lazy logger writes what the pino logger writes, only at enabled levels, secrets redacted', () => {
+  const eager = capture();
+  const lazy = capture();
+  const logs: AgentLog[] = [createLogger({ level: 'warn', destination: eager.stream }), createLazyLogger({ level: 'warn', destination: lazy.stream })];
+  const err = new Error('disk on fire');
+  for (const log of logs) {
+    log.info({ seed: '/dev/sr0' }, 'below the level');
+    log.debug('below the level too');
+    log.warn({ device: '/dev/vda', token: 'SECRET-TOKEN' }, 'cannot read the device');
+    log.error({ err }, 'provisioning failed');
+    log.fatal('bare message');
+  }
+  const strip = (lines: Record<string, unknown>[]): Record<string, unknown>[] => lines.map(({ time, ...rest }) => {
+    assert.match(String(time), /^\d{4}-\d{2}-\d{2}T/);
+    return rest;
+  });
+  const got = strip(lazy.lines());
+  assert.deepEqual(got, strip(eager.lines()));
+  assert.deepEqual(got.map((l) => [l.level, l.msg]), [['warn', 'cannot read the device'], ['error', 'provisioning failed'], ['fatal', 'bare message']]);
+  assert.equal(got[0]!.token, '[redacted]');
+  assert.equal((got[1]!.err as { message?: string }).message, 'disk on fire');
+});
+
+test('a silent lazy logger writes nothing', () => {
+  let writes = 0;
+  const stream = new Writable({
+    write(_chunk: Buffer, _enc, cb) {
+      writes++;
+      cb();
+    },
+  });
+  const log = createLazyLogger({ level: 'silent', destination: stream });
+  log.fatal({ a: 1 }, 'not written');
+  log.error('not written');
+  assert.equal(writes, 0);
 });

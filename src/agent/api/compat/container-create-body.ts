@@ -123,7 +123,8 @@ export function parseCreateBody(body: Record<string, unknown>): CreateBody {
   for (const k of CONFIG_KEYS) if (configRaw[k] !== undefined && configRaw[k] !== null) config[k] = configRaw[k];
   const hostConfig: Record<string, unknown> = {};
   for (const k of HOST_CONFIG_KEYS) if (hc[k] !== undefined && hc[k] !== null && !(Array.isArray(hc[k]) && (hc[k] as unknown[]).length === 0 && k !== 'CapDrop')) hostConfig[k] = hc[k];
-  if (isZeroValue(hostConfig.ConsoleSize)) delete hostConfig.ConsoleSize;
+  // [0, 0] (an array of zeros, not an empty one) is what clients send when there is no terminal.
+  if (Array.isArray(hostConfig.ConsoleSize) && (hostConfig.ConsoleSize as unknown[]).every((n) => n === 0)) delete hostConfig.ConsoleSize;
   return { config: config as ContainerConfig, hostConfig: hostConfig as CreateBody['hostConfig'], ...(endpoint === undefined ? {} : { endpoint }) };
 }
 
