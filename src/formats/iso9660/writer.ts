@@ -21,7 +21,7 @@ import {
   VD_PRIMARY, VD_SUPPLEMENTARY, VD_TERMINATOR, encodeRecordDate, encodeUtf16Be, encodeVolumeDate, sectorsFor,
   writeBoth16, writeBoth32, writePadded, writePaddedUcs2,
 } from './ecma119.js';
-import { dataWindows, writeDataWindows, type DataWindow } from './file-data.js';
+import { dataWindows, writeDataWindows, type DataExtent, type DataWindow } from './file-data.js';
 import { formatJoliet, formatPrimary, jolietIdentifier, jolietMaxBase, primaryIdentifier, primaryMaxBase, uniquify } from './names.js';
 import { ceEntry, erEntry, layoutSusp, nmEntries, pxEntry, slEntries, spEntry, suspBytes, tfEntry, type SuspLayout } from './rrip-encode.js';
 import { S_IFDIR, S_IFLNK, S_IFREG } from './types.js';
@@ -122,13 +122,15 @@ interface DirPlan {
 
 /**
  * An image planned in two steps. The file data's place is fixed first: it starts right after the
- * volume descriptors, in tree order, so copying it can begin (dataWindows) while the directory
+ * volume descriptors, in tree order, so copying it can begin (dataExtents, dataWindows) while the directory
  * hierarchies, which cost CPU per entry, are still being planned and encoded (encodeMetadata).
  * ECMA-119 sets no order among extents; path tables and directories simply follow the data.
  */
 export interface IsoPlan {
-  /** File content to copy, as fixed windows of the image in image order (file-data.ts). */
-  readonly dataWindows: readonly DataWindow[];
+  /** Every file with content, where it goes, in image order: for copiers that go file by file. */
+  readonly dataExtents: readonly DataExtent[];
+  /** The same content as fixed windows of the image in image order (file-data.ts), computed on call. */
+  dataWindows(): readonly DataWindow[];
   /** Plan the hierarchies and encode all metadata: each chunk's bytes and where they go. */
   encodeMetadata(): { readonly chunks: readonly { position: number; data: Buffer }[]; readonly result: IsoWriteResult };
 }
@@ -248,7 +250,11 @@ export function planIso(root: SourceDirectory, opts: Omit<IsoWriteOptions, 'open
     };
   };
 
-  return { dataWindows: dataWindows(order, (f) => extents.get(f)!), encodeMetadata };
+  return {
+    dataExtents: order.map((file) => ({ file, imagePosition: extents.get(file)! * SECTOR_BYTES })),
+    dataWindows: () => dataWindows(order, (f) => extents.get(f)!),
+    encodeMetadata,
+  };
 }
 
 /** Plan, encode and write a whole image to `sink` (the in-memory and generic path). */
@@ -256,7 +262,7 @@ export async function writeIso(root: SourceDirectory, sink: ImageSink, opts: Iso
   const plan = planIso(root, opts);
   const { chunks, result } = plan.encodeMetadata();
   for (const c of chunks) await sink.write(c.data, c.position);
-  await writeDataWindows(plan.dataWindows, sink, opts);
+  await writeDataWindows(plan.dataWindows(), sink, opts);
   return result;
 }
 
