@@ -104,6 +104,8 @@ interface RecordPlan {
   readonly lengthBytes: number;
   /** Filled when continuation areas get their places: one per area. */
   ce: { lba: number; offset: number; length: number }[];
+  /** The plan of the directory this record names ("." and ".." excluded). */
+  dir?: DirPlan;
 }
 
 interface DirPlan {
@@ -266,9 +268,15 @@ export async function writeIso(root: SourceDirectory, sink: ImageSink, opts: Iso
   return result;
 }
 
-/** Children in byte order of their names: the one order every step that walks the tree uses. */
-function sortedChildren(d: SourceDirectory): SourceNode[] {
-  return [...d.children].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/**
+ * Children in byte order of their names: the one order every step that walks the tree uses.
+ * Scanners usually list them sorted already; then the array is used as it is (no copy, no sort).
+ */
+function sortedChildren(d: SourceDirectory): readonly SourceNode[] {
+  const c = d.children;
+  let sorted = true;
+  for (let i = 1; i < c.length && sorted; i++) sorted = c[i - 1]!.name < c[i]!.name;
+  return sorted ? c : [...c].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function validateVolumeId(id: string): void {
@@ -343,8 +351,12 @@ class Planner {
     for (const { c, id: ident } of order) {
       const idBytes = kind === 'primary' ? Buffer.from(ident, 'latin1') : encodeUtf16Be(ident);
       const entries = rr ? [...this.attributeEntries(c), ...nmEntries(c.name), ...(c.type === 'symlink' ? slEntries(c.target) : [])] : [];
-      dir.records.push(this.record(idBytes, c, entries, rr));
-      if (c.type === 'directory') dir.subdirs.push(this.buildDir(c, dir, idBytes, kind));
+      const r = this.record(idBytes, c, entries, rr);
+      dir.records.push(r);
+      if (c.type === 'directory') {
+        r.dir = this.buildDir(c, dir, idBytes, kind);
+        dir.subdirs.push(r.dir);
+      }
     }
     dir.sizeBytes = directoryBytes(dir.records);
     return dir;
@@ -480,7 +492,7 @@ function encodeDirectory(
     }
     const at = (d.lba + sector) * SECTOR_BYTES + offset - base;
     // "." and ".." point at this directory and its parent; child directories at their own extent.
-    const dirTarget = i === 0 ? d : i === 1 ? (d.parent ?? d) : d.subdirs.find((s) => s.node === r.node);
+    const dirTarget = i === 0 ? d : i === 1 ? (d.parent ?? d) : r.dir;
     const extent = dirTarget !== undefined ? { lba: dirTarget.lba, size: dirTarget.sizeBytes } : fileExtent(r.node);
     encodeRecord(head, at, r, extent.lba, extent.size, dirTarget !== undefined, clampMs(r.node.mtimeMs));
     if (r.susp !== undefined) encodeContinuations(head, base, r);
