@@ -1,13 +1,13 @@
 {
-  # node-addon-api bindings: libostree (atomic_ostree) and kernel file copies (atomic_file_copy).
+  # node-addon-api bindings: libostree (atomic_ostree) and the ISO writer's file system calls (atomic_fs_tree).
   # libostree (Debian libostree-dev: pkg-config ostree-1 brings gio,
   # gobject and glib). Build: npm run build:native (= node-gyp rebuild -C native).
   "targets": [
     {
-      # Kernel-side file copies for the ISO writer (src/adapters/fs-tree/copy-file-ranges.ts):
-      # libc only, so it loads in microseconds (the libostree addon's GLib start-up does not).
-      "target_name": "atomic_file_copy",
-      "sources": ["src/file-copy/copy-file-ranges.cc"],
+      # Per-entry file system work of `atomic iso create` (src/adapters/fs-tree): kernel copies,
+      # directory listings with lstat data. libc only, so it loads in microseconds (the libostree addon's GLib start-up does not).
+      "target_name": "atomic_fs_tree",
+      "sources": ["src/fs-tree/addon.cc", "src/fs-tree/copy-file-ranges.cc", "src/fs-tree/lstat-directory.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
       ],

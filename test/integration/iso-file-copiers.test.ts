@@ -1,16 +1,16 @@
 // The two ways writeIsoFile copies file data into an image: in the kernel (copy_file_range through
-// native/file-copy.cjs) and through user-space buffers (read/write, the path without the addon).
+// native/fs-tree.cjs) and through user-space buffers (read/write, the path without the addon).
 // Both must write the same bytes, keep holes, and fail with the file named and no output left.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runOk, tempDir } from '../helpers.js';
 import { makeAwkwardTree } from '../fixtures/make-tree.js';
 import { sha256File, snapshotTree } from '../tree-snapshot.js';
 import { scanTree } from '../../src/adapters/fs-tree/scan-tree.js';
 import { writeIsoFile } from '../../src/adapters/fs-tree/image-file.js';
-import { loadCopyFileRanges } from '../../src/adapters/fs-tree/copy-file-ranges.js';
+import { loadFsTreeAddon } from '../../src/adapters/fs-tree/fs-tree-addon.js';
 import { FailedPrecondition, NotFound } from '../../src/lib/errors.js';
 
 const opts = { volumeId: 'COPIERS', sourceDateEpoch: 1_700_000_000 };
@@ -27,7 +27,7 @@ function addMixedFiles(root: string): void {
 }
 
 test('the kernel copier is built here and writes the same bytes as the read/write copier', async (t) => {
-  assert.ok(loadCopyFileRanges() !== undefined, 'native/build/Release/atomic_file_copy.node loads (npm run build:native)');
+  assert.ok(loadFsTreeAddon() !== undefined, 'native/build/Release/atomic_fs_tree.node loads (npm run build:native)');
   const dir = tempDir(t);
   const src = join(dir, 'src');
   makeAwkwardTree(src, { sparseGiB: true, depth: 3 });
@@ -83,3 +83,23 @@ for (const copier of ['kernel', 'read-write'] as const) {
     assert.deepEqual(readdirSync(out), []);
   });
 }
+
+test('scanning with the addon (lstatDirectory) and with Node\'s fs gives the same tree', async (t) => {
+  assert.ok(loadFsTreeAddon() !== undefined, 'native/build/Release/atomic_fs_tree.node loads (npm run build:native)');
+  const dir = tempDir(t);
+  const src = join(dir, 'src');
+  makeAwkwardTree(src, { depth: 4 });
+  addMixedFiles(src);
+  linkSync(join(src, 'README'), join(src, 'modes', 'README-hardlink'));
+  runOk('mkfifo', [join(src, 'a-fifo')]);
+  for (const root of [src, `${src}/`, `${src}/./mixed/..`]) {
+    const native = await scanTree(root);
+    const node = await scanTree(root, { useAddon: false });
+    assert.deepEqual(native, node);
+    assert.equal(native.skipped.length, 1, native.skipped.join('\n'));
+  }
+  const missing = join(dir, 'nope');
+  for (const useAddon of [true, false]) {
+    await assert.rejects(scanTree(missing, { useAddon }), (e: unknown) => e instanceof NotFound && e.subject === missing);
+  }
+});

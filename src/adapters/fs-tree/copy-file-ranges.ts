@@ -1,31 +1,13 @@
 // Copy files into the image inside the kernel: copy_file_range(2) from each source file straight
-// to its extent (native/file-copy.cjs), on libuv's thread pool. No user-space buffer, no window
+// to its extent (native/fs-tree.cjs), on libuv's thread pool. No user-space buffer, no window
 // assembly, no JS worker to start: page cache to page cache, one copy instead of read + write.
-// The addon is optional: without it (not built, another OS) loadCopyFileRanges says so and the
-// caller copies with read/write (copy-windows.ts).
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+// The addon is optional (fs-tree-addon.ts): without it the caller copies with read/write
+// (copy-windows.ts).
 import { fromSystemError } from '../../lib/errors.js';
 import { shrankError, type DataExtent } from '../../formats/iso9660/file-data.js';
-import type * as FileCopy from '../../../native/file-copy.js';
+import type { FsTreeAddon } from './fs-tree-addon.js';
 
-export type CopyFileRanges = typeof FileCopy.copyFileRanges;
-
-// dist/src/adapters/fs-tree/ -> <root>/native (compiled), src/adapters/fs-tree/ -> <root>/native.
-const CANDIDATES = ['../../../../native/file-copy.cjs', '../../../native/file-copy.cjs'];
-
-/** The addon's copyFileRanges, or undefined when it is not built or cannot load here. */
-export function loadCopyFileRanges(): CopyFileRanges | undefined {
-  const require = createRequire(import.meta.url);
-  for (const c of CANDIDATES) {
-    try {
-      return (require(fileURLToPath(new URL(c, import.meta.url))) as typeof FileCopy).copyFileRanges;
-    } catch {
-      // not at this place, or the .node file is missing or does not load: try the next, then give up
-    }
-  }
-  return undefined;
-}
+export type CopyFileRanges = FsTreeAddon['copyFileRanges'];
 
 /**
  * Copy every extent's file (by its `source` path) to `imagePosition` of `fd`, split into `threads`

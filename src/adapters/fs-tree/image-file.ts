@@ -3,7 +3,7 @@
 //
 // The file data is copied while the directory hierarchies are still being planned: planIso fixes
 // where the data goes first, copying starts, and the main thread encodes the metadata meanwhile.
-// Copying is done by the kernel (copy_file_range through the file-copy addon, on libuv's thread
+// Copying is done by the kernel (copy_file_range through the fs-tree addon, on libuv's thread
 // pool: copy-file-ranges.ts) when the addon is built; otherwise with read/write by the main thread
 // and a worker thread side by side (copy-windows.ts). Small images (seeds) skip the worker, whose
 // start-up would cost more than it saves.
@@ -14,7 +14,8 @@ import { errorOfCode, Internal, type ErrorCode } from '../../lib/errors.js';
 import { planIso, type IsoPlan, type IsoWriteOptions, type IsoWriteResult, type SourceDirectory } from '../../formats/iso9660/writer.js';
 import type { DataWindow } from '../../formats/iso9660/file-data.js';
 import { copyWindowsSync, stopCopying } from './copy-windows.js';
-import { copyExtents, loadCopyFileRanges } from './copy-file-ranges.js';
+import { copyExtents } from './copy-file-ranges.js';
+import { loadFsTreeAddon } from './fs-tree-addon.js';
 import type { CopyWorkerData, CopyWorkerReport } from './copy-worker.js';
 
 /** Below this many 1 MiB windows the main thread copies alone. */
@@ -35,7 +36,7 @@ export async function writeIsoFile(target: string, root: SourceDirectory, opts: 
   return writeAtomically(target, async ({ handle }) => {
     const fd = handle.fd;
     const onDisk = plan.dataExtents.filter((e) => e.file.data === undefined);
-    const copy = opts.copier === 'read-write' || onDisk.length === 0 ? undefined : loadCopyFileRanges();
+    const copy = opts.copier === 'read-write' || onDisk.length === 0 ? undefined : loadFsTreeAddon()?.copyFileRanges;
     const result = copy === undefined ? await copyWithReadWrite(fd, plan, opts.signal) : await copyWithKernel(fd, plan, opts.signal, (stop) => copyExtents(copy, fd, onDisk, stop, KERNEL_COPY_THREADS));
     if (opts.signal?.aborted === true) throw errorOfCode('Cancelled', 'writing the image was cancelled');
     await handle.truncate(result.sizeBytes);

@@ -1,7 +1,5 @@
-// atomic_file_copy.node: whole files copied into another file at given offsets by the kernel
-// (copy_file_range(2)), for the ISO writer's file-data area (src/adapters/fs-tree). A separate,
-// tiny addon with no libraries beyond libc: loading it costs microseconds, where the libostree
-// addon costs tens of milliseconds (GLib start-up) that `atomic iso create` would pay for nothing.
+// copyFileRanges: whole files copied into another file at given offsets by the kernel
+// (copy_file_range(2)), for the ISO writer's file-data area (src/adapters/fs-tree).
 //
 // Policy-free: it opens, copies and reports; what a short file or an errno means is the adapter's
 // business. Copies run on libuv's thread pool so the caller's thread keeps encoding metadata.
@@ -19,7 +17,9 @@
 
 #include <napi.h>
 
-namespace atomic_file_copy {
+#include "fs-tree.h"
+
+namespace atomic_fs_tree {
 
 namespace {
 
@@ -185,16 +185,8 @@ class CopyWorker : public Napi::AsyncWorker {
       deferred_.Resolve(Napi::Number::New(env, static_cast<double>(shortIndex_)));
       return;
     }
-    // Shaped like Node's own system errors (code, errno, syscall, path), plus the index.
-    const SysError& e = copier_.error_;
-    const char* name = strerrorname_np(e.err);
-    std::string code = name != nullptr ? name : "EIO";
     const std::string& path = paths_[static_cast<size_t>(failedIndex_)];
-    Napi::Error err = Napi::Error::New(env, code + ": " + strerror(e.err) + ", " + e.syscall + " '" + path + "'");
-    err.Set("code", code);
-    err.Set("errno", Napi::Number::New(env, -e.err));
-    err.Set("syscall", e.syscall);
-    err.Set("path", path);
+    Napi::Error err = SystemError(env, copier_.error_.err, copier_.error_.syscall, path);
     err.Set("index", Napi::Number::New(env, static_cast<double>(failedIndex_)));
     deferred_.Reject(err.Value());
   }
@@ -213,7 +205,7 @@ class CopyWorker : public Napi::AsyncWorker {
 
 }  // namespace
 
-// copyFileRanges(outFd, paths, outOffsets, lengths, stop?) -> Promise<number>: see file-copy.d.ts.
+// copyFileRanges(outFd, paths, outOffsets, lengths, stop?) -> Promise<number>: see native/fs-tree.d.ts.
 Napi::Value CopyFileRanges(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "copyFileRanges: outFd must be a number");
@@ -259,12 +251,4 @@ Napi::Value CopyFileRanges(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-}  // namespace atomic_file_copy
-
-// NODE_API_MODULE pastes the function's name into an identifier: it must be unqualified.
-static Napi::Object InitFileCopy(Napi::Env env, Napi::Object exports) {
-  exports.Set("copyFileRanges", Napi::Function::New(env, atomic_file_copy::CopyFileRanges, "copyFileRanges"));
-  return exports;
-}
-
-NODE_API_MODULE(atomic_file_copy, InitFileCopy)
+}  // namespace atomic_fs_tree

@@ -1,5 +1,5 @@
-// Typed raw surface of the file-copy addon (native/file-copy.cjs). Policy-free. Only
-// src/adapters/fs-tree/ uses it, through `import type` plus a lazy createRequire of file-copy.cjs.
+// Typed raw surface of the fs-tree addon (native/fs-tree.cjs). Policy-free. Only
+// src/adapters/fs-tree/fs-tree-addon.ts loads it (`import type` plus a createRequire of fs-tree.cjs).
 
 /**
  * Copy whole files into `outFd`, one after another, on a thread of libuv's pool: file i is opened
@@ -22,3 +22,12 @@ export function copyFileRanges(
   lengths: readonly number[],
   stop?: Int32Array,
 ): Promise<number>;
+
+/**
+ * One directory's entries (without "." and "..") in the order readdir(3) returns them, and the
+ * lstat(2) data of each: `stats` holds 8 numbers per entry, entry i at i * 8: st_mode, st_uid,
+ * st_gid, st_size, mtimeMs (computed as Node's Stats.mtimeMs), st_nlink, st_dev, st_ino.
+ * Synchronous. A failure throws an Error shaped like Node's (`code`, `errno`, `path`, and
+ * `syscall` 'scandir' for the directory itself or 'lstat' for an entry).
+ */
+export function lstatDirectory(path: string): { names: string[]; stats: Float64Array };
