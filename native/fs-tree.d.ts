@@ -2,25 +2,30 @@
 // src/adapters/fs-tree/fs-tree-addon.ts loads it (`import type` plus a createRequire of fs-tree.cjs).
 
 /**
- * Copy whole files into `outFd`, one after another, on a thread of libuv's pool: file i is opened
- * read-only and its bytes [0, lengths[i]) land at outOffsets[i] of `outFd`, by copy_file_range(2)
- * (falling back to pread/pwrite where the kernel or file system cannot, e.g. EXDEV across file
- * system types). Holes of the source (SEEK_DATA/SEEK_HOLE) are skipped, not written, so a sparse
+ * Copy whole files into `outFd`, on a thread of libuv's pool: file i is opened read-only and its
+ * bytes [0, lengths[i]) land at outOffsets[i] of `outFd`, by copy_file_range(2) (falling back to
+ * pread/pwrite where the kernel or file system cannot, e.g. EXDEV across file system types).
+ * Holes of sources of 1 MiB and more (SEEK_DATA/SEEK_HOLE) are skipped, not written, so a sparse
  * source stays sparse in a fresh output file.
  *
- * Resolves with -1 when every file was copied in full, or with the index of the first file that
- * turned out shorter than its length (copying stops there). When `stop[0]` becomes non-zero
- * (another thread may set it), copying stops after the current step of at most 8 MiB and the
- * promise resolves with -1: the caller knows it asked. A system error rejects with an Error shaped
- * like Node's (`code` 'ENOENT', `errno`, `syscall`, `path`) plus `index`, the file it was on.
- * Wrong argument types throw a TypeError synchronously.
+ * `control` (an Int32Array of two elements over a SharedArrayBuffer: other threads touch it):
+ * control[0] non-zero asks every call using it to stop after its current step of at most 8 MiB;
+ * control[1] is the next file index to claim. Several calls given the same lists and the same
+ * `control` share the files between their threads as they go, each taking the next unclaimed one.
+ * Without `control` one call copies every file in order.
+ *
+ * Resolves with -1 when every file this call claimed was copied in full (or it was asked to stop:
+ * the caller knows it asked), or with the index of a file that turned out shorter than its length
+ * (this call stops there). A system error rejects with an Error shaped like Node's (`code`
+ * 'ENOENT', `errno`, `syscall`, `path`) plus `index`, the file it was on. Wrong argument types
+ * throw a TypeError synchronously.
  */
 export function copyFileRanges(
   outFd: number,
   paths: readonly string[],
   outOffsets: readonly number[],
   lengths: readonly number[],
-  stop?: Int32Array,
+  control?: Int32Array,
 ): Promise<number>;
 
 /**

@@ -25,6 +25,8 @@ namespace {
 
 // One copy_file_range call moves at most this much, so a stop request is seen within one step.
 constexpr size_t kStepBytes = 8u << 20;
+// Files shorter than this are copied whole, without looking for holes.
+constexpr int64_t kHoleCheckMinBytes = 1 << 20;
 // Buffer of the read/write fallback (file systems or kernels without copy_file_range).
 constexpr size_t kFallbackBytes = 1u << 20;
 
@@ -35,7 +37,7 @@ struct SysError {
 
 class Copier {
  public:
-  Copier(int outFd, const int32_t* stop) : outFd_(outFd), stop_(stop) {}
+  Copier(int outFd, int32_t* control) : outFd_(outFd), stop_(control) {}
 
   // Copy `length` bytes of `path` from offset 0 to `outOffset` of the output. Holes (SEEK_DATA /
   // SEEK_HOLE) are not copied, so a sparse file leaves holes in a fresh output file. Returns
@@ -61,6 +63,13 @@ class Copier {
   }
 
   bool CopyData(int in, int64_t outOffset, int64_t length, bool* isShort) {
+    if (length < kHoleCheckMinBytes) {
+      // Small files: two lseeks would cost more than copying a hole's zeros (same bytes).
+      int64_t got = 0;
+      if (!CopyRange(in, 0, outOffset, length, &got)) return false;
+      *isShort = got < length && !Stopped();
+      return true;
+    }
     int64_t pos = 0;
     while (pos < length) {
       off_t data = lseek(in, pos, SEEK_DATA);
@@ -134,7 +143,7 @@ class Copier {
   }
 
   const int outFd_;
-  const int32_t* stop_;
+  int32_t* stop_;
   bool useCopyFileRange_ = true;
   std::vector<char> buffer_;
 };
@@ -151,21 +160,30 @@ int64_t ToInt64(const Napi::Value& v, const char* what) {
 class CopyWorker : public Napi::AsyncWorker {
  public:
   CopyWorker(Napi::Env env, int outFd, std::vector<std::string> paths, std::vector<int64_t> outOffsets,
-             std::vector<int64_t> lengths, const int32_t* stop)
+             std::vector<int64_t> lengths, int32_t* control)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
         paths_(std::move(paths)),
         outOffsets_(std::move(outOffsets)),
         lengths_(std::move(lengths)),
-        copier_(outFd, stop) {}
+        control_(control),
+        copier_(outFd, control) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
-  // Keeps the stop flag's buffer alive while the thread reads it.
+  // Keeps the control array's buffer alive while the thread uses it.
   Napi::ObjectReference stopRef_;
 
  protected:
   void Execute() override {
-    for (size_t i = 0; i < paths_.size(); i++) {
+    // With a shared claim counter (control[1]) several calls over the same list split it file by
+    // file as they go, so none sits idle while another still has a long run of small files.
+    const size_t n = paths_.size();
+    size_t next = 0;
+    auto claim = [&]() -> size_t {
+      if (control_ == nullptr) return next++;
+      return static_cast<size_t>(static_cast<uint32_t>(__atomic_fetch_add(control_ + 1, 1, __ATOMIC_RELAXED)));
+    };
+    for (size_t i = claim(); i < n; i = claim()) {
       if (copier_.Stopped()) return;
       bool isShort = false;
       if (!copier_.CopyFile(paths_[i], outOffsets_[i], lengths_[i], &isShort)) {
@@ -198,6 +216,7 @@ class CopyWorker : public Napi::AsyncWorker {
   std::vector<std::string> paths_;
   std::vector<int64_t> outOffsets_;
   std::vector<int64_t> lengths_;
+  int32_t* control_;
   Copier copier_;
   int64_t failedIndex_ = -1;
   int64_t shortIndex_ = -1;
@@ -205,7 +224,7 @@ class CopyWorker : public Napi::AsyncWorker {
 
 }  // namespace
 
-// copyFileRanges(outFd, paths, outOffsets, lengths, stop?) -> Promise<number>: see native/fs-tree.d.ts.
+// copyFileRanges(outFd, paths, outOffsets, lengths, control?) -> Promise<number>: see native/fs-tree.d.ts.
 Napi::Value CopyFileRanges(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "copyFileRanges: outFd must be a number");
@@ -233,12 +252,12 @@ Napi::Value CopyFileRanges(const Napi::CallbackInfo& info) {
     o.push_back(ToInt64(offsets.Get(i), "an output offset"));
     l.push_back(ToInt64(lengths.Get(i), "a length"));
   }
-  const int32_t* stop = nullptr;
+  int32_t* stop = nullptr;
   Napi::Object stopHolder;
   if (info.Length() > 4 && !info[4].IsUndefined()) {
     if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-        info[4].As<Napi::TypedArray>().ElementLength() < 1) {
-      throw Napi::TypeError::New(env, "copyFileRanges: stop must be an Int32Array of at least one element");
+        info[4].As<Napi::TypedArray>().ElementLength() < 2) {
+      throw Napi::TypeError::New(env, "copyFileRanges: control must be an Int32Array of two elements");
     }
     Napi::Int32Array a = info[4].As<Napi::Int32Array>();
     stop = a.Data();

@@ -10,37 +10,26 @@ import type { FsTreeAddon } from './fs-tree-addon.js';
 export type CopyFileRanges = FsTreeAddon['copyFileRanges'];
 
 /**
- * Copy every extent's file (by its `source` path) to `imagePosition` of `fd`, split into `threads`
- * runs of about equal bytes copied side by side. Setting `stop[0]` (an Int32Array over a
- * SharedArrayBuffer: the copying threads read it) ends all runs early; so does the first failure.
- * Holes in sources stay holes in the image (the addon skips them).
+ * Copy every extent's file (by its `source` path) to `imagePosition` of `fd` on `threads` pool
+ * threads that take the next file as they go. `control` is an Int32Array of two elements over a
+ * SharedArrayBuffer, zeroed: setting control[0] to 1 ends all threads early; so does the first
+ * failure. Holes in large sources stay holes in the image (the addon skips them).
  */
-export async function copyExtents(copy: CopyFileRanges, fd: number, extents: readonly DataExtent[], stop: Int32Array, threads: number): Promise<void> {
-  const runs = splitByBytes(extents, threads);
+export async function copyExtents(copy: CopyFileRanges, fd: number, extents: readonly DataExtent[], control: Int32Array, threads: number): Promise<void> {
+  const paths = extents.map((e) => e.file.source!);
+  const offsets = extents.map((e) => e.imagePosition);
+  const lengths = extents.map((e) => e.file.sizeBytes);
   const settled = await Promise.allSettled(
-    runs.map(async (run) => {
-      const paths = run.map((e) => e.file.source!);
+    Array.from({ length: Math.max(1, Math.min(threads, extents.length)) }, async () => {
       try {
-        const shortAt = await copy(fd, paths, run.map((e) => e.imagePosition), run.map((e) => e.file.sizeBytes), stop);
-        if (shortAt >= 0) throw shrankError({ label: paths[shortAt]!, fileSizeBytes: run[shortAt]!.file.sizeBytes });
+        const shortAt = await copy(fd, paths, offsets, lengths, control);
+        if (shortAt >= 0) throw shrankError({ label: paths[shortAt]!, fileSizeBytes: lengths[shortAt]! });
       } catch (e) {
-        Atomics.store(stop, 0, 1);
+        Atomics.store(control, 0, 1);
         const path = (e as { path?: unknown }).path;
         throw typeof path === 'string' ? fromSystemError(e, path, 'reading') : e;
       }
     }),
   );
   for (const s of settled) if (s.status === 'rejected') throw s.reason;
-}
-
-function splitByBytes(extents: readonly DataExtent[], parts: number): DataExtent[][] {
-  const total = extents.reduce((n, e) => n + e.file.sizeBytes, 0);
-  const runs: DataExtent[][] = [[]];
-  let acc = 0;
-  for (const e of extents) {
-    if (acc >= (total * runs.length) / parts && runs.length < parts) runs.push([]);
-    runs[runs.length - 1]!.push(e);
-    acc += e.file.sizeBytes;
-  }
-  return runs.filter((r) => r.length > 0);
 }

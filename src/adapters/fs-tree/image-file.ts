@@ -37,7 +37,7 @@ export async function writeIsoFile(target: string, root: SourceDirectory, opts: 
     const fd = handle.fd;
     const onDisk = plan.dataExtents.filter((e) => e.file.data === undefined);
     const copy = opts.copier === 'read-write' || onDisk.length === 0 ? undefined : loadFsTreeAddon()?.copyFileRanges;
-    const result = copy === undefined ? await copyWithReadWrite(fd, plan, opts.signal) : await copyWithKernel(fd, plan, opts.signal, (stop) => copyExtents(copy, fd, onDisk, stop, KERNEL_COPY_THREADS));
+    const result = copy === undefined ? await copyWithReadWrite(fd, plan, opts.signal) : await copyWithKernel(fd, plan, opts.signal, (control) => copyExtents(copy, fd, onDisk, control, KERNEL_COPY_THREADS));
     if (opts.signal?.aborted === true) throw errorOfCode('Cancelled', 'writing the image was cancelled');
     await handle.truncate(result.sizeBytes);
     return result;
@@ -57,13 +57,14 @@ function writeMetadata(fd: number, plan: IsoPlan, withInMemoryFiles: boolean): I
   return result;
 }
 
-async function copyWithKernel(fd: number, plan: IsoPlan, signal: AbortSignal | undefined, start: (stop: Int32Array) => Promise<void>): Promise<IsoWriteResult> {
-  const stop = new Int32Array(new SharedArrayBuffer(4));
+async function copyWithKernel(fd: number, plan: IsoPlan, signal: AbortSignal | undefined, start: (control: Int32Array) => Promise<void>): Promise<IsoWriteResult> {
+  // [0]: stop, [1]: next file to claim (copy-file-ranges.ts)
+  const control = new Int32Array(new SharedArrayBuffer(8));
   const onAbort = (): void => {
-    Atomics.store(stop, 0, 1);
+    Atomics.store(control, 0, 1);
   };
   signal?.addEventListener('abort', onAbort, { once: true });
-  const copying = start(stop);
+  const copying = start(control);
   try {
     const result = writeMetadata(fd, plan, true);
     await copying;
