@@ -8,7 +8,6 @@
 // and a worker thread side by side (copy-windows.ts). Small images (seeds) skip the worker, whose
 // start-up would cost more than it saves.
 import { writeSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { writeAtomically } from '../../lib/atomic-file.js';
 import { errorOfCode, Internal, type ErrorCode } from '../../lib/errors.js';
 import { planIso, type IsoPlan, type IsoWriteOptions, type IsoWriteResult, type SourceDirectory } from '../../formats/iso9660/writer.js';
@@ -84,24 +83,28 @@ async function copyWithReadWrite(fd: number, plan: IsoPlan, signal: AbortSignal 
   const counter = new Int32Array(new SharedArrayBuffer(4));
   const stop = (): void => stopCopying(counter, windows.length);
   signal?.addEventListener('abort', stop, { once: true });
-  const worker = windows.length >= WORKER_MIN_WINDOWS ? startCopyWorker(fd, windows, counter) : undefined;
+  let worker: { done: Promise<void> } | undefined;
   try {
+    if (windows.length >= WORKER_MIN_WINDOWS) worker = await startCopyWorker(fd, windows, counter);
     const result = writeMetadata(fd, plan, false);
     copyWindowsSync(fd, windows, counter);
-    await worker;
+    await worker?.done;
     return result;
   } catch (e) {
     // The worker writes into this file descriptor: it must be done before the caller closes it.
     stop();
-    await worker?.catch(() => undefined);
+    await worker?.done.catch(() => undefined);
     throw e;
   } finally {
     signal?.removeEventListener('abort', stop);
   }
 }
 
-function startCopyWorker(fd: number, windows: readonly DataWindow[], counter: Int32Array): Promise<void> {
-  return new Promise((resolve, reject) => {
+/** Resolves once the worker is started, to a promise of its end. */
+async function startCopyWorker(fd: number, windows: readonly DataWindow[], counter: Int32Array): Promise<{ done: Promise<void> }> {
+  // Loaded here: only this fallback needs worker threads, and loading them costs ~10 ms at start-up.
+  const { Worker } = await import('node:worker_threads');
+  const done = new Promise<void>((resolve, reject) => {
     const data: CopyWorkerData = { fd, windows, counter: counter.buffer as SharedArrayBuffer };
     const worker = new Worker(new URL('./copy-worker.js', import.meta.url), { workerData: data });
     let report: CopyWorkerReport | undefined;
@@ -113,4 +116,7 @@ function startCopyWorker(fd: number, windows: readonly DataWindow[], counter: In
       reject(errorOfCode(report.code as ErrorCode, report.message, report.subject === undefined ? {} : { subject: report.subject }));
     });
   });
+  // A rejection is looked at only after this thread's own copying: keep it from counting as unhandled meanwhile.
+  done.catch(() => undefined);
+  return { done };
 }
