@@ -1,7 +1,22 @@
 {
-  # node-addon-api binding to libostree (Debian libostree-dev: pkg-config ostree-1 brings gio,
+  # node-addon-api bindings: libostree (atomic_ostree) and the ISO writer's file system calls (atomic_fs_tree).
+  # libostree (Debian libostree-dev: pkg-config ostree-1 brings gio,
   # gobject and glib). Build: npm run build:native (= node-gyp rebuild -C native).
   "targets": [
+    {
+      # Per-entry file system work of `atomic iso create` (src/adapters/fs-tree): kernel copies,
+      # directory listings with lstat data. libc only, so it loads in microseconds (the libostree addon's GLib start-up does not).
+      "target_name": "atomic_fs_tree",
+      "sources": ["src/fs-tree/addon.cc", "src/fs-tree/copy-file-ranges.cc", "src/fs-tree/lstat-directory.cc"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags": ["-Wall", "-Wextra"],
+      "cflags_cc": ["-fexceptions", "-Wall", "-Wextra"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"]
+    },
     {
       "target_name": "atomic_ostree",
       "sources": [

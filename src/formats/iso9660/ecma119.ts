@@ -26,15 +26,34 @@ export function sectorsFor(sizeBytes: number): number {
   return Math.ceil(sizeBytes / SECTOR_BYTES);
 }
 
-/** ECMA-119 7.2.3 / 7.3.3: a number recorded both little- and big-endian. */
-export function writeBoth16(buf: Buffer, offset: number, value: number): void {
-  buf.writeUInt16LE(value, offset);
-  buf.writeUInt16BE(value, offset + 2);
+/**
+ * ECMA-119 7.2.3 / 7.3.3: a number recorded both little- and big-endian. Plain byte stores: these
+ * run for every directory record and Rock Ridge entry, and Buffer's checked writers cost several
+ * calls each.
+ */
+export function writeBoth16(buf: Uint8Array, offset: number, value: number): void {
+  const lo = value & 0xff;
+  const hi = (value >>> 8) & 0xff;
+  buf[offset] = lo;
+  buf[offset + 1] = hi;
+  buf[offset + 2] = hi;
+  buf[offset + 3] = lo;
 }
 
-export function writeBoth32(buf: Buffer, offset: number, value: number): void {
-  buf.writeUInt32LE(value, offset);
-  buf.writeUInt32BE(value, offset + 4);
+export function writeBoth32(buf: Uint8Array, offset: number, value: number): void {
+  if (!(value >= 0 && value <= 0xffff_ffff)) throw new RangeError(`${value} does not fit in 32 bits`);
+  const b0 = value & 0xff;
+  const b1 = (value >>> 8) & 0xff;
+  const b2 = (value >>> 16) & 0xff;
+  const b3 = (value >>> 24) & 0xff;
+  buf[offset] = b0;
+  buf[offset + 1] = b1;
+  buf[offset + 2] = b2;
+  buf[offset + 3] = b3;
+  buf[offset + 4] = b3;
+  buf[offset + 5] = b2;
+  buf[offset + 6] = b1;
+  buf[offset + 7] = b0;
 }
 
 /** Fill `length` bytes with `text` padded by spaces (a-/d-characters fields, ECMA-119 7.4). */
@@ -50,10 +69,9 @@ export function writePaddedUcs2(buf: Buffer, offset: number, length: number, tex
   enc.copy(buf, offset, 0, Math.min(enc.length, length - (length % 2)));
 }
 
+/** UTF-16 code units, big-endian, as they are (lone surrogates too: 'utf16le' copies units verbatim). */
 export function encodeUtf16Be(text: string): Buffer {
-  const out = Buffer.alloc(text.length * 2);
-  for (let i = 0; i < text.length; i++) out.writeUInt16BE(text.charCodeAt(i), i * 2);
-  return out;
+  return Buffer.from(text, 'utf16le').swap16();
 }
 
 export function decodeUtf16Be(bytes: Uint8Array): string {

@@ -25,6 +25,12 @@ export interface DataPiece {
   readonly windowOffset: number;
 }
 
+/** One file's content and the byte of the image where it starts (its extent, sector-aligned). */
+export interface DataExtent {
+  readonly file: SourceFile;
+  readonly imagePosition: number;
+}
+
 export interface DataWindow {
   readonly imagePosition: number;
   readonly lengthBytes: number;
@@ -93,7 +99,7 @@ export function isAllZero(chunk: Buffer): boolean {
   return true;
 }
 
-export function shrankError(p: DataPiece): FailedPrecondition {
+export function shrankError(p: Pick<DataPiece, 'label' | 'fileSizeBytes'>): FailedPrecondition {
   return new FailedPrecondition(`file shrank while the image was written (${p.fileSizeBytes} bytes expected)`, { subject: p.label });
 }
 

@@ -77,17 +77,19 @@ export function uniquify(
   // without the '.' of an empty extension (Linux and our reader show file `_.;1` as `_`, which
   // would clash with a directory `_`), case-folded where readers fold case.
   const key = (s: string): string => {
-    const bare = s.replace(/;1$/, '');
-    return caseFold ? bare.replace(/\.$/, '').toUpperCase() : bare;
+    const bare = s.endsWith(';1') ? s.slice(0, -2) : s;
+    return caseFold ? (bare.endsWith('.') ? bare.slice(0, -1) : bare).toUpperCase() : bare;
   };
   return ids.map((id) => {
     let out = format(id, id.isDirectory);
-    for (let n = 1; taken.has(key(out)); n++) {
+    let k = key(out);
+    for (let n = 1; taken.has(k); n++) {
       const suffix = String(n);
       const room = Math.max(1, maxBase(id.ext, id.isDirectory) - suffix.length);
       out = format({ base: truncateUtf16(id.base, room) + suffix, ext: id.ext }, id.isDirectory);
+      k = key(out);
     }
-    taken.add(key(out));
+    taken.add(k);
     return out;
   });
 }

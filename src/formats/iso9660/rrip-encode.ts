@@ -26,7 +26,8 @@ export const CE_BYTES = 28;
 // ArrayBuffer per entry made planning large trees allocation-bound.
 export function ceEntry(lba: number, offset: number, length: number): Buffer {
   const b = Buffer.allocUnsafe(CE_BYTES);
-  b.write('CE', 0, 'latin1');
+  b[0] = 0x43; // 'C'
+  b[1] = 0x45; // 'E'
   b[2] = CE_BYTES;
   b[3] = 1;
   writeBoth32(b, 4, lba);
@@ -38,7 +39,8 @@ export function ceEntry(lba: number, offset: number, length: number): Buffer {
 /** RRIP 4.1.1 PX, the 36-byte RRIP 1991A form: mode, links, uid, gid. */
 export function pxEntry(mode: number, nlink: number, uid: number, gid: number): Buffer {
   const b = Buffer.allocUnsafe(36);
-  b.write('PX', 0, 'latin1');
+  b[0] = 0x50; // 'P'
+  b[1] = 0x58; // 'X'
   b[2] = 36;
   b[3] = 1;
   writeBoth32(b, 4, mode >>> 0);
@@ -58,12 +60,13 @@ const TF_ACCESS = 0x04;
  */
 export function tfEntry(mtimeMs: number, encodeDate: (buf: Buffer, offset: number, ms: number) => void): Buffer {
   const b = Buffer.allocUnsafe(5 + 2 * 7);
-  b.write('TF', 0, 'latin1');
+  b[0] = 0x54; // 'T'
+  b[1] = 0x46; // 'F'
   b[2] = b.length;
   b[3] = 1;
   b[4] = TF_MODIFY | TF_ACCESS;
   encodeDate(b, 5, mtimeMs);
-  encodeDate(b, 12, mtimeMs);
+  b.copyWithin(12, 5, 12);
   return b;
 }
 
@@ -73,9 +76,21 @@ const NM_CONTINUE = 0x01;
 
 /** RRIP 4.1.4 NM: the POSIX name, split into several entries with CONTINUE when long. */
 export function nmEntries(name: string): Buffer[] {
+  const length = Buffer.byteLength(name, 'utf8');
+  if (length <= PIECE_BYTES) {
+    // The usual case, one entry: header and name written into one buffer.
+    const b = Buffer.allocUnsafe(5 + length);
+    b[0] = 0x4e;
+    b[1] = 0x4d;
+    b[2] = 5 + length;
+    b[3] = 1;
+    b[4] = 0;
+    b.write(name, 5, 'utf8');
+    return [b];
+  }
   const bytes = Buffer.from(name, 'utf8');
   const out: Buffer[] = [];
-  for (let i = 0; i < bytes.length || out.length === 0; i += PIECE_BYTES) {
+  for (let i = 0; i < bytes.length; i += PIECE_BYTES) {
     const piece = bytes.subarray(i, i + PIECE_BYTES);
     const more = i + PIECE_BYTES < bytes.length;
     out.push(Buffer.concat([Buffer.from([0x4e, 0x4d, 5 + piece.length, 1, more ? NM_CONTINUE : 0]), piece]));

@@ -21,7 +21,7 @@ import {
   VD_PRIMARY, VD_SUPPLEMENTARY, VD_TERMINATOR, encodeRecordDate, encodeUtf16Be, encodeVolumeDate, sectorsFor,
   writeBoth16, writeBoth32, writePadded, writePaddedUcs2,
 } from './ecma119.js';
-import { dataWindows, writeDataWindows, type DataWindow } from './file-data.js';
+import { dataWindows, writeDataWindows, type DataExtent, type DataWindow } from './file-data.js';
 import { formatJoliet, formatPrimary, jolietIdentifier, jolietMaxBase, primaryIdentifier, primaryMaxBase, uniquify } from './names.js';
 import { ceEntry, erEntry, layoutSusp, nmEntries, pxEntry, slEntries, spEntry, suspBytes, tfEntry, type SuspLayout } from './rrip-encode.js';
 import { S_IFDIR, S_IFLNK, S_IFREG } from './types.js';
@@ -104,6 +104,8 @@ interface RecordPlan {
   readonly lengthBytes: number;
   /** Filled when continuation areas get their places: one per area. */
   ce: { lba: number; offset: number; length: number }[];
+  /** The plan of the directory this record names ("." and ".." excluded). */
+  dir?: DirPlan;
 }
 
 interface DirPlan {
@@ -122,13 +124,15 @@ interface DirPlan {
 
 /**
  * An image planned in two steps. The file data's place is fixed first: it starts right after the
- * volume descriptors, in tree order, so copying it can begin (dataWindows) while the directory
+ * volume descriptors, in tree order, so copying it can begin (dataExtents, dataWindows) while the directory
  * hierarchies, which cost CPU per entry, are still being planned and encoded (encodeMetadata).
  * ECMA-119 sets no order among extents; path tables and directories simply follow the data.
  */
 export interface IsoPlan {
-  /** File content to copy, as fixed windows of the image in image order (file-data.ts). */
-  readonly dataWindows: readonly DataWindow[];
+  /** Every file with content, where it goes, in image order: for copiers that go file by file. */
+  readonly dataExtents: readonly DataExtent[];
+  /** The same content as fixed windows of the image in image order (file-data.ts), computed on call. */
+  dataWindows(): readonly DataWindow[];
   /** Plan the hierarchies and encode all metadata: each chunk's bytes and where they go. */
   encodeMetadata(): { readonly chunks: readonly { position: number; data: Buffer }[]; readonly result: IsoWriteResult };
 }
@@ -248,7 +252,11 @@ export function planIso(root: SourceDirectory, opts: Omit<IsoWriteOptions, 'open
     };
   };
 
-  return { dataWindows: dataWindows(order, (f) => extents.get(f)!), encodeMetadata };
+  return {
+    dataExtents: order.map((file) => ({ file, imagePosition: extents.get(file)! * SECTOR_BYTES })),
+    dataWindows: () => dataWindows(order, (f) => extents.get(f)!),
+    encodeMetadata,
+  };
 }
 
 /** Plan, encode and write a whole image to `sink` (the in-memory and generic path). */
@@ -256,13 +264,19 @@ export async function writeIso(root: SourceDirectory, sink: ImageSink, opts: Iso
   const plan = planIso(root, opts);
   const { chunks, result } = plan.encodeMetadata();
   for (const c of chunks) await sink.write(c.data, c.position);
-  await writeDataWindows(plan.dataWindows, sink, opts);
+  await writeDataWindows(plan.dataWindows(), sink, opts);
   return result;
 }
 
-/** Children in byte order of their names: the one order every step that walks the tree uses. */
-function sortedChildren(d: SourceDirectory): SourceNode[] {
-  return [...d.children].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/**
+ * Children in byte order of their names: the one order every step that walks the tree uses.
+ * Scanners usually list them sorted already; then the array is used as it is (no copy, no sort).
+ */
+function sortedChildren(d: SourceDirectory): readonly SourceNode[] {
+  const c = d.children;
+  let sorted = true;
+  for (let i = 1; i < c.length && sorted; i++) sorted = c[i - 1]!.name < c[i]!.name;
+  return sorted ? c : [...c].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function validateVolumeId(id: string): void {
@@ -337,8 +351,12 @@ class Planner {
     for (const { c, id: ident } of order) {
       const idBytes = kind === 'primary' ? Buffer.from(ident, 'latin1') : encodeUtf16Be(ident);
       const entries = rr ? [...this.attributeEntries(c), ...nmEntries(c.name), ...(c.type === 'symlink' ? slEntries(c.target) : [])] : [];
-      dir.records.push(this.record(idBytes, c, entries, rr));
-      if (c.type === 'directory') dir.subdirs.push(this.buildDir(c, dir, idBytes, kind));
+      const r = this.record(idBytes, c, entries, rr);
+      dir.records.push(r);
+      if (c.type === 'directory') {
+        r.dir = this.buildDir(c, dir, idBytes, kind);
+        dir.subdirs.push(r.dir);
+      }
     }
     dir.sizeBytes = directoryBytes(dir.records);
     return dir;
@@ -474,7 +492,7 @@ function encodeDirectory(
     }
     const at = (d.lba + sector) * SECTOR_BYTES + offset - base;
     // "." and ".." point at this directory and its parent; child directories at their own extent.
-    const dirTarget = i === 0 ? d : i === 1 ? (d.parent ?? d) : d.subdirs.find((s) => s.node === r.node);
+    const dirTarget = i === 0 ? d : i === 1 ? (d.parent ?? d) : r.dir;
     const extent = dirTarget !== undefined ? { lba: dirTarget.lba, size: dirTarget.sizeBytes } : fileExtent(r.node);
     encodeRecord(head, at, r, extent.lba, extent.size, dirTarget !== undefined, clampMs(r.node.mtimeMs));
     if (r.susp !== undefined) encodeContinuations(head, base, r);
