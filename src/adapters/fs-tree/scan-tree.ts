@@ -70,13 +70,7 @@ function scanTreeWithAddon(dir: string, lstatDirectory: FsTreeAddon['lstatDirect
         if (depthLeft <= 0) throw new InvalidArgument('directory tree too deep', { subject: p });
         children.push(walk(p, n, base, depthLeft - 1));
       } else if (type === S_IFLNK) {
-        let target: string;
-        try {
-          target = readlinkSync(p);
-        } catch (e) {
-          throw fromSystemError(e, p, 'reading the symlink');
-        }
-        children.push({ ...base, type: 'symlink', target });
+        children.push({ ...base, type: 'symlink', target: readlinkOrThrow(p) });
       } else {
         skipped.push(`${p}: not a regular file, directory or symlink`);
       }
@@ -84,6 +78,14 @@ function scanTreeWithAddon(dir: string, lstatDirectory: FsTreeAddon['lstatDirect
     return { name, type: 'directory', mode: self.mode, uid: self.uid, gid: self.gid, mtimeMs: self.mtimeMs, children };
   };
   return { root: walk(dir, '', { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs }, 4096), skipped };
+}
+
+function readlinkOrThrow(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch (e) {
+    throw fromSystemError(e, path, 'reading the symlink');
+  }
 }
 
 function lstatOrThrow(path: string, doing: string): Stats {
@@ -117,13 +119,7 @@ function scanTreeSync(dir: string): ScanResult {
         const file: SourceFile = { ...base, type: 'file', sizeBytes: s.size, source: p, ...(s.nlink > 1 ? { linkKey: `${s.dev}:${s.ino}` } : {}) };
         children.push(file);
       } else if (s.isSymbolicLink()) {
-        let target: string;
-        try {
-          target = readlinkSync(p);
-        } catch (e) {
-          throw fromSystemError(e, p, 'reading the symlink');
-        }
-        children.push({ ...base, type: 'symlink', target });
+        children.push({ ...base, type: 'symlink', target: readlinkOrThrow(p) });
       } else {
         skipped.push(`${p}: not a regular file, directory or symlink`);
       }
