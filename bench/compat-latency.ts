@@ -55,7 +55,7 @@ function load(socket: string, path: string, connections: number, seconds: number
 export async function benchCompatLatency(work: string, runs: number, opts: { cli: string; env: NodeJS.ProcessEnv; containers: number }): Promise<Record<string, unknown>[]> {
   if (spawnSync('docker', ['--version']).status !== 0) throw new Error('the docker CLI is needed: scripts/setup installs it');
   const registry = await startRegistry(work, { name: 'compat-bench' });
-  const agent = await startAgent({ work, name: 'compatbench', runtime: 'crun' });
+  const agent = await startAgent({ work, name: 'compatbench', runtime: 'crun', env: opts.env });
   const rows: Record<string, unknown>[] = [];
   // The docker CLI reads its config dir; an empty one of its own, the same for every run.
   const dockerConfig = join(work, 'docker-config');

@@ -41,7 +41,7 @@ export async function benchContainerRun(work: string, runs: number, opts: { cli:
   const host = await readHostFacts();
   const hybrid = host.cgroupFeatures.mode === 'hybrid';
   const registry = await startRegistry(work, { name: 'run-bench' });
-  const agent = await startAgent({ work, name: 'runbench', runtime: 'crun' });
+  const agent = await startAgent({ work, name: 'runbench', runtime: 'crun', env: opts.env });
   const rows: Record<string, unknown>[] = [];
   const podmanRoot = join(work, 'run-podman');
   const bareDir = join(work, 'run-bare');
@@ -99,7 +99,7 @@ export async function benchContainerRun(work: string, runs: number, opts: { cli:
     process.stdout.write(`${row.case}: atomic ${row.oursMedianMs} ms, podman ${row.podmanMedianMs} ms, bare crun ${row.bareCrunMedianMs} ms (median of ${runs}) -> ${row.vsBareCrun}x bare crun, podman/atomic ${row.podmanSpeedup} (${row.goal}: ${row.met ? 'met' : 'NOT met'})\n`);
     rows.push(row);
 
-    // RSS: idle, then with N running containers.
+    // RSS: idle (1 s after the runs above), then with N running containers.
     await sleep(1000);
     const pid = agent.child.pid as number;
     const idleKb = rssKb(pid);
