@@ -12,6 +12,13 @@ const noWorld = {
   group: ['node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process', 'fs', 'net', 'child_process'],
   message: 'formats/ and core/ are pure: the world (fs, net, processes) is reached through src/adapters/.',
 };
+// lib/builtin.ts hands out node:fs and node:child_process through require() (start-up time):
+// the same world, so the pure layers may not take them from there either.
+const noWorldViaBuiltin = {
+  group: ['**/lib/builtin.js'],
+  importNames: ['requireFs', 'requireChildProcess'],
+  message: 'formats/ and core/ are pure: the world (fs, processes) is reached through src/adapters/.',
+};
 const layerRule = (...patterns) => ['error', { patterns }];
 
 export default tseslint.config(
@@ -36,11 +43,11 @@ export default tseslint.config(
   },
   {
     files: ['src/formats/**/*.ts'],
-    rules: { 'no-restricted-imports': layerRule(upward(['core', 'adapters', 'agent', 'cli', 'native'], 'src/formats may import src/lib only.'), noWorld) },
+    rules: { 'no-restricted-imports': layerRule(upward(['core', 'adapters', 'agent', 'cli', 'native'], 'src/formats may import src/lib only.'), noWorld, noWorldViaBuiltin) },
   },
   {
     files: ['src/core/**/*.ts'],
-    rules: { 'no-restricted-imports': layerRule(upward(['adapters', 'agent', 'cli', 'native'], 'src/core may import lib and formats only.'), noWorld) },
+    rules: { 'no-restricted-imports': layerRule(upward(['adapters', 'agent', 'cli', 'native'], 'src/core may import lib and formats only.'), noWorld, noWorldViaBuiltin) },
   },
   {
     files: ['src/adapters/**/*.ts'],
