@@ -87,6 +87,13 @@ test('docker cp: out of and into a running container, from stdin, and Docker\'s 
   assert.equal(piped.status, 0, piped.stderr);
   // The archive's owner and mode are kept (docker cp without -a).
   assert.equal((await ok(['exec', 'cp1', 'stat', '-c', '%u:%g %a %s', '/root/from-stdin.txt'])).trim(), '1234:4321 640 6');
+  // A compressed archive on stdin is taken as docker load takes one (the same decompressor):
+  // xz here, through the system tool.
+  const xz = spawnSync('xz', ['-c'], { input: buildTar([{ path: 'from-xz.txt', data: 'xz-piped\n' }]) });
+  assert.equal(xz.status, 0, xz.stderr?.toString());
+  const pipedXz = cpFromStdin('cp1:/root', xz.stdout);
+  assert.equal(pipedXz.status, 0, pipedXz.stderr);
+  assert.equal(await ok(['exec', 'cp1', 'cat', '/root/from-xz.txt']), 'xz-piped\n');
 });
 
 test('archive HEAD: X-Docker-Container-Path-Stat is base64 JSON with Go FileMode bits', async () => {

@@ -18,7 +18,7 @@ import { goFileMode } from '../../formats/docker/go-file-mode.js';
 import { archiveMemberPath } from '../../formats/oci/docker-archive.js';
 import { encodeTarHeader, tarPadding, TAR_TRAILER } from '../../formats/tar/tar-header.js';
 import { readTarStream, type TarStreamEntry } from '../../formats/tar/tar-stream.js';
-import { maybeGunzip } from '../../lib/maybe-gunzip.js';
+import { decompressStream } from '../process/decompress-stream.js';
 import { AtomicError, Conflict, InvalidArgument, NotFound, ResourceExhausted, fromSystemError } from '../../lib/errors.js';
 import { makeNode } from '../image-store/special-files.js';
 
@@ -243,7 +243,7 @@ export async function extractIntoContainer(root: string, dirPath: string, source
   if (!st.isDirectory()) throw new InvalidArgument('extraction point is not a directory');
   const dirs: { host: string; mode: number; mtimeMs: number }[] = [];
   let entries = 0;
-  for await (const e of readTarStream(capped(maybeGunzip(source), opts.maxBytes, opts.what), { what: opts.what })) {
+  for await (const e of readTarStream(capped(decompressStream(source, { what: opts.what }), opts.maxBytes, opts.what), { what: opts.what })) {
     entries++;
     await extractEntry(root, target.container, e, opts, dirs);
   }
