@@ -31,10 +31,10 @@ await Promise.all(packages.map(async ({ name, format }) => {
   // The packages' CommonJS builds are bundled (require() picks them). For `import`, each of their
   // names is re-exported so that `import { x } from '#name'` works (a bundled CommonJS module
   // alone would only offer a default export).
-  const names = Object.keys(require(name)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
+  const exportedNames = () => Object.keys(require(name)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
   const entry = format === 'cjs'
     ? `module.exports = require(${JSON.stringify(name)});`
-    : [`const pkg = require(${JSON.stringify(name)});`, `export const { ${names.join(', ')} } = pkg;`, 'export default pkg;'].join('\n');
+    : [`const pkg = require(${JSON.stringify(name)});`, `export const { ${exportedNames().join(', ')} } = pkg;`, 'export default pkg;'].join('\n');
   await build({
     stdin: { contents: entry, resolveDir: root, sourcefile: `vendor-${name}.js` },
     bundle: true,

@@ -26,7 +26,6 @@ import { DataLoss, InvalidArgument, fromSystemError } from '../../lib/errors.js'
 import type { Frequency, ModuleName } from '../../core/provision/model.js';
 import type { ProvisionStatus } from '../../core/provision/status.js';
 
-
 const { mkdirSync, readFileSync, statSync } = requireFs();
 
 export class CloudState {
