@@ -487,3 +487,32 @@ test('atomic cp follows docker cp\'s destination rules both ways, and - for tar 
   writeFileSync(join(out, 'stream.tar'), tarOut.stdout);
   assert.equal(runOk('tar', ['-xOf', join(out, 'stream.tar'), 'other.txt']).stdout, 'up\n');
 });
+
+// Issue 6's list, with the real docker CLI (publishing -p 8080:80 needs bridge networking: that
+// line is agent-networks.test.ts's, which runs httpd behind it; this agent runs --bridge none).
+test('the docker CLI: run -d with restart/memory/cpu-shares/label, ps -f label, inspect --format, stats --no-stream, update --memory, kill --signal=HUP, logs --since 1h --follow, rmi conflict, rm -f', async () => {
+  await ok(['run', '-d', '--name', 'web', '--restart', 'unless-stopped', '-m', '64m', '--cpu-shares', '512', '--label', 'deployer=ci', image, 'busybox', 'httpd', '-f', '-p', '80']);
+  const ps = (await ok(['ps', '-a', '-f', 'label=deployer=ci', '--format', '{{.Names}} {{.Status}}'])).trim();
+  assert.match(ps, /^web Up /);
+  assert.equal((await ok(['inspect', '--format', '{{.State.Status}} {{.HostConfig.Memory}} {{.HostConfig.CpuShares}} {{.HostConfig.RestartPolicy.Name}}', 'web'])).trim(), 'running 67108864 512 unless-stopped');
+  const stats = (await ok(['stats', '--no-stream', 'web'])).trimEnd().split('\n');
+  assert.match(stats[0]!, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %/);
+  assert.match(stats[1]!, /\sweb\s.*\/ 64MiB/);
+  await ok(['update', '--memory', '128m', '--memory-swap', '256m', 'web']);
+  assert.equal((await ok(['inspect', '--format', '{{.HostConfig.Memory}}', 'web'])).trim(), String(128 * 1024 * 1024));
+
+  await ok(['run', '-d', '--name', 'hup', image, 'sh', '-c', 'trap "echo got-hup; exit 7" HUP; echo ready; while true; do sleep 0.1; done']);
+  for (let i = 0; i < 100 && !(await ok(['logs', 'hup'])).includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
+  // Following from an hour back: the whole output, and the command ends when the container does.
+  const follow = docker(world.agent, ['logs', '--since', '1h', '--follow', 'hup'], { timeoutMs: 60_000 });
+  await ok(['kill', '--signal=HUP', 'hup']);
+  const followed = await follow;
+  assert.equal(followed.status, 0, followed.stderr);
+  assert.equal(followed.stdout, 'ready\ngot-hup\n');
+  assert.equal((await ok(['inspect', '--format', '{{.State.ExitCode}}', 'hup'])).trim(), '7');
+
+  const conflict = await fails(['rmi', image]);
+  assert.match(conflict, /Error response from daemon: conflict: unable to (remove|delete) repository reference .* \(must force\) - container [0-9a-f]{12} is using its referenced image [0-9a-f]{12}/);
+  await ok(['rm', '-f', 'web', 'hup']);
+  assert.equal((await ok(['ps', '-a', '-q', '-f', 'label=deployer=ci'])).trim(), '');
+});
