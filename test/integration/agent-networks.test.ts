@@ -109,6 +109,11 @@ describe('atomicd container networking (docker CLI, inside a private network nam
     assert.equal(r.disconnect.code, 0, r.disconnect.stderr);
     assert.match(r.cToADisconnected, /^ERR/, 'disconnected again, it no longer does');
     assert.equal(r.rm.code, 0, r.rm.stderr);
+    assert.equal(r.dockerCreate.status, 0, r.dockerCreate.stderr);
+    assert.match(r.dockerCreate.stdout, /^[0-9a-f]{64}$/);
+    assert.equal(r.dockerInspect, 'dnet bridge net');
+    assert.equal(r.dockerRm.status, 0, r.dockerRm.stderr);
+    assert.equal(r.dockerRm.stdout, 'dnet');
     assert.deepEqual(r.lsAfterRm, ['bridge', 'host', 'none']);
   });
 
