@@ -10,6 +10,7 @@ import { Cancelled, InvalidArgument } from '../../lib/errors.js';
 import { formatError } from '../report-error.js';
 import { connectAgent, type AgentOptions } from './agent-common.js';
 import { bytesSize, humanSize } from '../../lib/human-units.js';
+import { parseGoDurationMs } from '../../lib/go-duration.js';
 
 export interface ContainerOptions extends AgentOptions {
   readonly debug?: boolean;
@@ -66,17 +67,6 @@ export function shortId(id: string): string {
 
 // ---- time flags ----------------------------------------------------------------------------------
 
-const GO_DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go's time.ParseDuration ("1h", "10m30s", "1.5h", "-2m") in milliseconds, or undefined. */
-export function parseGoDuration(text: string): number | undefined {
-  const m = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(text);
-  if (m === null) return text === '0' ? 0 : undefined;
-  let ms = 0;
-  for (const part of text.replace(/^[+-]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms += Number(part[1]) * (GO_DURATION_UNITS[part[2] as string] as number);
-  return m[1] === '-' ? -ms : ms;
-}
-
 /**
  * docker's opts.GetTimestamp: a Go duration is relative to now ("10m" = ten minutes ago), an
  * RFC 3339 date or date-time (local time without a zone) is absolute, and anything else must be
@@ -84,7 +74,7 @@ export function parseGoDuration(text: string): number | undefined {
  */
 export function timestampFlag(flag: string, value: string, nowMs: number): string {
   const v = value.trim();
-  const d = v === '0' ? undefined : parseGoDuration(v);
+  const d = v === '0' ? undefined : parseGoDurationMs(v);
   if (d !== undefined) return unixSeconds(nowMs - d);
   if (/^\d+(\.\d{1,9})?$/.test(v)) return v.includes('.') ? v : `${v}.000000000`;
   // Date-only and zone-less forms are local time (Go parses them in time.Local, as JS does for

@@ -2,23 +2,13 @@
 // ps columns, stats arithmetic and units, events lines, and the Go-template subset of inspect -f.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ellipsis, formatPorts, parseGoDuration, parseTemplate, renderTemplate, statsCells, statsRow, timestampFlag } from '../../../../src/cli/commands/container-common.js';
+import { ellipsis, formatPorts, parseTemplate, renderTemplate, statsCells, statsRow, timestampFlag } from '../../../../src/cli/commands/container-common.js';
 import { psRows } from '../../../../src/cli/commands/container-ps.js';
 import { formatEvent, parseEventLine } from '../../../../src/cli/commands/container-events.js';
 import { InvalidArgument } from '../../../../src/lib/errors.js';
 import { bytesSize } from '../../../../src/lib/human-units.js';
 
 const NOW = Date.parse('2026-12-07T07:00:00.250Z');
-
-test('Go durations', () => {
-  assert.equal(parseGoDuration('1h'), 3_600_000);
-  assert.equal(parseGoDuration('10m30s'), 630_000);
-  assert.equal(parseGoDuration('1.5h'), 5_400_000);
-  assert.equal(parseGoDuration('250ms'), 250);
-  assert.equal(parseGoDuration('-2m'), -120_000);
-  assert.equal(parseGoDuration('10'), undefined, 'a bare number is not a duration');
-  assert.equal(parseGoDuration('1d'), undefined);
-});
 
 test('--since/--until as docker sends them: durations before now, dates, Unix seconds', () => {
   assert.equal(timestampFlag('--since', '1h', NOW), `${(NOW - 250) / 1000 - 3600}.250000000`);
