@@ -1,10 +1,10 @@
 // Atomic output files: content goes to a temp file beside the target, is fsynced, and only then
 // renamed over the target (and the directory fsynced), so a crash or an error never leaves a
 // partial file under the real name. Used for every file the CLI or the agent writes as a result.
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidArgument, fromSystemError } from './errors.js';
-import { requireFs } from './builtin.js';
+import { requireFs, requireFsPromises } from './builtin.js';
 import { tempSuffix } from './temp-name.js';
 
 const { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeFileSync } = requireFs();
@@ -30,6 +30,7 @@ export interface AtomicWriteOptions {
 }
 
 export async function writeAtomically<T>(target: string, fill: (out: AtomicOutput) => Promise<T>, opts: AtomicWriteOptions = {}): Promise<T> {
+  const { open, rename, rm, stat } = requireFsPromises();
   const mode = opts.mode ?? 0o644;
   const durable = opts.durable ?? true;
   const dir = dirname(target);
@@ -124,7 +125,7 @@ export function syncDirSync(dir: string): void {
 
 /** fsync a directory: makes the renames and unlinks inside it durable (what a rename into place needs after). */
 export async function syncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
+  const h = await requireFsPromises().open(dir, 'r');
   try {
     await h.sync();
   } finally {

@@ -3,7 +3,7 @@
 //   - node:fs: an ESM import builds a namespace of all its exports, reading every lazy getter
 //     (ReadStream, WriteStream, ... load the streams): ~10 ms on the bench machine, against ~1 ms
 //     for require('node:fs'), which is already loaded inside Node.js.
-//   - node:crypto, node:zlib, node:child_process cost ~5-20 ms to load however they are loaded:
+//   - node:crypto, node:zlib, node:child_process, node:fs/promises cost ~5-20 ms to load however they are loaded:
 //     these functions load them synchronously when first needed, so a path that needs none
 //     (a password hash, gzip user-data, the first command) does not pay for them.
 import { createRequire } from 'node:module';
@@ -12,6 +12,11 @@ const require = createRequire(import.meta.url);
 
 export function requireFs(): typeof import('node:fs') {
   return require('node:fs') as typeof import('node:fs');
+}
+
+/** node:fs/promises (with the streams and readline it loads: ~4 ms) for the paths that use it. */
+export function requireFsPromises(): typeof import('node:fs/promises') {
+  return require('node:fs/promises') as typeof import('node:fs/promises');
 }
 
 export function requireCrypto(): typeof import('node:crypto') {

@@ -1,10 +1,11 @@
 // atomic seed create -o OUT --user-data F [...]   and cloud-localds's   atomic seed create OUT USER_DATA [META_DATA]
-import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { requireCrypto } from '../../lib/builtin.js';
 import { InvalidArgument, fromSystemError } from '../../lib/errors.js';
 import { SEED_DIRECTORY, SEED_LABEL, seedFiles, type SeedFile, type SeedInputs } from '../../core/seed/seed-files.js';
 import { formatProblem, hasErrors, validateMetaData, validateNetworkConfig, validateUserData, type Problem } from '../../core/cloud-config/validate.js';
 import { sourceDateEpoch } from '../source-date-epoch.js';
+import { writeStdout } from '../stdout.js';
 
 export interface SeedCreateOptions {
   readonly output?: string;
@@ -32,18 +33,20 @@ export async function run(positional: readonly string[], opts: SeedCreateOptions
     ...(opts.hostname === undefined ? {} : { hostname: opts.hostname }),
     ...(opts.instanceId === undefined ? {} : { instanceId: opts.instanceId }),
   };
-  const { files, generatedInstanceId } = seedFiles(inputs, () => `iid-${randomUUID()}`);
+  const { files, generatedInstanceId } = seedFiles(inputs, () => `iid-${requireCrypto().randomUUID()}`); // node:crypto only when an ID is made
   // Validation comes before anything is written; it also reads the instance-id of given meta-data.
   const givenInstanceId = opts.validate ? validateSeed(files) : undefined;
   const instanceId = generatedInstanceId ?? givenInstanceId;
 
   // Each format's writer is loaded only when used (CLI start-up is benchmarked).
   if (opts.format === 'iso') {
-    const { writeIsoFile } = await import('../../adapters/fs-tree/image-file.js');
-    await writeIsoFile(args.output, {
+    // A seed is a few small files: the image is made in memory and written in one call.
+    const [{ writeFileAtomicallySync }, { encodeIsoImage }] = await Promise.all([import('../../lib/atomic-file.js'), import('../../formats/iso9660/writer.js')]);
+    const { image } = encodeIsoImage({
       name: '', type: 'directory', mode: 0o755, uid: 0, gid: 0, mtimeMs,
       children: files.map((f) => ({ name: f.name, type: 'file' as const, mode: 0o644, uid: 0, gid: 0, mtimeMs, sizeBytes: f.data.length, data: f.data })),
     }, { volumeId: SEED_LABEL, ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }) });
+    writeFileAtomicallySync(args.output, image, { durable: false });
   } else if (opts.format === 'vfat') {
     const [{ writeAtomically }, { makeVfat, vfatSizeBytes }, { createHash }] = await Promise.all([
       import('../../lib/atomic-file.js'),
@@ -71,10 +74,10 @@ export async function run(positional: readonly string[], opts: SeedCreateOptions
     instanceId,
     files: files.map((f) => ({ name: f.name, sizeBytes: f.data.length, ...(f.origin === undefined ? { generated: true } : { from: f.origin }) })),
   };
-  if (opts.json === true) process.stdout.write(JSON.stringify(summary) + '\n');
+  if (opts.json === true) writeStdout(JSON.stringify(summary) + '\n');
   else {
     const id = summary.instanceId === undefined ? '' : ` instance-id ${summary.instanceId}`;
-    process.stdout.write(`${args.output}: ${opts.format} seed with ${files.map((f) => f.name).join(', ')};${id}\n`);
+    writeStdout(`${args.output}: ${opts.format} seed with ${files.map((f) => f.name).join(', ')};${id}\n`);
   }
 }
 
@@ -96,7 +99,8 @@ function resolveArguments(positional: readonly string[], opts: SeedCreateOptions
 
 async function readInput(path: string): Promise<{ data: Uint8Array; origin: string }> {
   try {
-    const data = path === '-' ? await readStdin() : await readFile(path);
+    // Synchronous: a few small files, and fs/promises would be loaded for them alone.
+    const data = path === '-' ? await readStdin() : readFileSync(path);
     return { data, origin: path === '-' ? '<stdin>' : path };
   } catch (e) {
     throw fromSystemError(e, path, 'reading');

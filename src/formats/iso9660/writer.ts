@@ -269,6 +269,22 @@ export async function writeIso(root: SourceDirectory, sink: ImageSink, opts: Iso
 }
 
 /**
+ * The whole image as one buffer, for small trees whose files all carry their data (seed media):
+ * no sink, no file handles, nothing asynchronous. Byte-identical to writeIso's output.
+ */
+export function encodeIsoImage(root: SourceDirectory, opts: Omit<IsoWriteOptions, 'openContent' | 'signal'>): { readonly image: Buffer; readonly result: IsoWriteResult } {
+  const plan = planIso(root, opts);
+  const { chunks, result } = plan.encodeMetadata();
+  const image = Buffer.alloc(result.sizeBytes);
+  for (const c of chunks) image.set(c.data, c.position);
+  for (const e of plan.dataExtents) {
+    if (e.file.data === undefined) throw new InvalidArgument('encodeIsoImage: every file needs its data in memory (use writeIso)');
+    image.set(e.file.data, e.imagePosition);
+  }
+  return { image, result };
+}
+
+/**
  * Children in byte order of their names: the one order every step that walks the tree uses.
  * Scanners usually list them sorted already; then the array is used as it is (no copy, no sort).
  */
