@@ -17,8 +17,9 @@ import { median, round } from './stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
-const cli = join(repo, 'dist', 'src', 'cli', 'main.js');
-const agent = join(repo, 'dist', 'src', 'agent', 'main.js');
+// The package's "bin" commands: the bundles with their code caches (scripts/bundle-entries.mjs).
+const cli = join(repo, 'dist', 'bin', 'atomic.cjs');
+const agent = join(repo, 'dist', 'bin', 'atomicd.cjs');
 
 interface Case {
   readonly name: string;

@@ -7,11 +7,15 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** dist/ root; the CLI is dist/src/cli/main.js. */
+/** dist/ root. */
 export const DIST = resolve(here, '..');
 export const REPO = resolve(DIST, '..');
-export const CLI = join(DIST, 'src', 'cli', 'main.js');
-export const AGENT = join(DIST, 'src', 'agent', 'main.js');
+/**
+ * The commands as installed (package.json "bin"): the CLI and the agent bundled, run with their
+ * code caches (scripts/bundle-entries.mjs). Tests run these, so the bundles are what is tested.
+ */
+export const CLI = join(DIST, 'bin', 'atomic.cjs');
+export const AGENT = join(DIST, 'bin', 'atomicd.cjs');
 
 export function tempDir(t: TestContext | undefined, prefix = 'atomic-test-'): string {
   const dir = mkdtempSync(join(process.env.ATOMIC_TEST_TMP ?? tmpdir(), prefix));

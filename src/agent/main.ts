@@ -72,4 +72,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Not a top-level await: dist/bin/atomicd.cjs runs this file bundled as CommonJS (scripts/bundle-entries.mjs).
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { commitmeta, ed25519Entry, newKey, objectPath, signFile } from '../fixtures/ed25519-sign.js';
 import { adminStatus, blsEntries, cliCommit, fsck, makeGpgKey, makeOsTree, ostree, ostreeTempDir, serveRepo, STATEROOT, type RepoServer } from '../fixtures/ostree-env.js';
-import { DIST, runCliAsync, type RunResult } from '../helpers.js';
+import { CLI, DIST, runCliAsync, type RunResult } from '../helpers.js';
 
 const REF = 'testos/x86_64/stable';
 
@@ -279,7 +279,7 @@ test('an interrupted pull resumes: objects fetched before the interruption are n
 
   // Kill the first upgrade once a good part of the objects has arrived.
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [join(DIST, 'src', 'cli', 'main.js'), 'host', 'upgrade', '--sysroot', e.sysroot], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [CLI, 'host', 'upgrade', '--sysroot', e.sysroot], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('close', resolve));
   await new Promise<void>((resolve) => {
     const poll = setInterval(() => {

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { busyboxRoot } from '../fixtures/busybox-root.js';
 import { startSeedHttpServer } from '../fixtures/seed-http-server.js';
 import { startFakeImds } from '../fakes/imds-server.js';
-import { runAgent, runAgentAsync, runCli, runOk, tempDir } from '../helpers.js';
+import { AGENT, runAgent, runAgentAsync, runCli, runOk, tempDir } from '../helpers.js';
 
 const ALICE_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGFsaWNlLXRlc3Qta2V5LW5vdC1yZWFsLTAwMDAwMDAw alice@test';
 const DEFAULT_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGRlZmF1bHQtdGVzdC1rZXktbm90LXJlYWwtMDAwMDAw default@test';
@@ -386,5 +386,5 @@ test('atomicd provision: usage errors exit 2 with one line', () => {
   const unknown = runAgent(['frobnicate']);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command "frobnicate"/);
-  assert.match(runOk(process.execPath, [join(process.cwd(), 'dist/src/agent/main.js'), 'provision', '--help']).stdout, /--seed PATH\|URL/);
+  assert.match(runOk(process.execPath, [AGENT, 'provision', '--help']).stdout, /--seed PATH\|URL/);
 });

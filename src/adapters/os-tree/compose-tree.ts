@@ -39,7 +39,7 @@ export interface ComposeTreeOptions {
   readonly version: string;
   readonly osRelease: { readonly id: string; readonly name: string; readonly versionId: string; readonly prettyName?: string };
   readonly agent: {
-    /** The atomic checkout: dist/src and dist/vendor, native/, node_modules, package.json, package-lock.json. */
+    /** The atomic checkout: dist/{src,vendor,bin,bundle}, native/, node_modules, package.json, package-lock.json. */
     readonly projectRoot: string;
     /** A Node.js >= 20 binary for the tree's architecture (bookworm's nodejs is 18). */
     readonly nodeBinary: string;
@@ -279,6 +279,9 @@ async function installAgent(work: string, agent: ComposeTreeOptions['agent']): P
     dist: await need('dist/src', 'npm run build'),
     // package.json "imports" (#yaml, ...) point here: the start-up bundles of third-party code.
     vendor: await need('dist/vendor', 'npm run build'),
+    // /usr/bin/atomic and atomicd run these: the bundles with their code caches.
+    bin: await need('dist/bin', 'npm run build'),
+    bundle: await need('dist/bundle', 'npm run build'),
     pkg: await need('package.json', 'not an atomic checkout?'),
     lock: await need('package-lock.json', 'not an atomic checkout?'),
     nativeIndex: await need('native/index.cjs', 'not an atomic checkout?'),
@@ -293,6 +296,8 @@ async function installAgent(work: string, agent: ComposeTreeOptions['agent']): P
     await chmod(join(dest, 'node'), 0o755);
     await cp(sources.dist, join(dest, 'dist', 'src'), { recursive: true, dereference: true });
     await cp(sources.vendor, join(dest, 'dist', 'vendor'), { recursive: true, dereference: true });
+    await cp(sources.bin, join(dest, 'dist', 'bin'), { recursive: true, dereference: true });
+    await cp(sources.bundle, join(dest, 'dist', 'bundle'), { recursive: true, dereference: true });
     await cp(sources.pkg, join(dest, 'package.json'));
     await cp(sources.nativeIndex, join(dest, 'native', 'index.cjs'));
     await cp(sources.addon, join(dest, 'native', 'build', 'Release', 'atomic_ostree.node'));

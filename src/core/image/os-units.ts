@@ -199,7 +199,7 @@ export function osUnits(o: OsUnitsOptions): TreeFile[] {
     { path: 'etc/fstab', content: fstab(o.rootLabel), mode: 0o644 },
     { path: 'usr/lib/systemd/journald.conf.d/50-atomic.conf', content: journaldConf(), mode: 0o644 },
     { path: 'etc/ssh/sshd_config.d/50-atomic.conf', content: sshdConfig(), mode: 0o644 },
-    { path: 'usr/bin/atomic', content: wrapper(o.agentDir, 'dist/src/cli/main.js'), mode: 0o755 },
-    { path: 'usr/bin/atomicd', content: wrapper(o.agentDir, 'dist/src/agent/main.js', AGENT_NODE_FLAGS), mode: 0o755 },
+    { path: 'usr/bin/atomic', content: wrapper(o.agentDir, 'dist/bin/atomic.cjs'), mode: 0o755 },
+    { path: 'usr/bin/atomicd', content: wrapper(o.agentDir, 'dist/bin/atomicd.cjs', AGENT_NODE_FLAGS), mode: 0o755 },
   ];
 }
