@@ -110,17 +110,17 @@ for (const { name, entry } of entries) {
 
 // The launchers: runBundle from src/lib/code-cache.ts, pointed at the bundle for the command line.
 const launchers = [
-  { name: 'atomic', contents: "require('./dist/src/lib/code-cache.js').runBundle(require('node:path').join(__dirname, '..', 'bundle', require('./dist/src/cli/entry-bundles.js').bundleFor(process.argv)));" },
-  { name: 'atomicd', contents: "require('./dist/src/lib/code-cache.js').runBundle(require('node:path').join(__dirname, '..', 'bundle', 'atomicd.cjs'));" },
+  { name: 'atomic', flags: [], contents: "require('./dist/src/lib/code-cache.js').runBundle(require('node:path').join(__dirname, '..', 'bundle', require('./dist/src/cli/entry-bundles.js').bundleFor(process.argv)));" },
+  { name: 'atomicd', flags: AGENT_NODE_FLAGS, contents: "require('./dist/src/lib/code-cache.js').runBundle(require('node:path').join(__dirname, '..', 'bundle', 'atomicd.cjs'), { useCache: require('./dist/src/cli/entry-bundles.js').agentUsesCodeCache(process.argv) });" },
 ];
-for (const { name, contents } of launchers) {
+for (const { name, flags, contents } of launchers) {
   await build({
     stdin: { contents, resolveDir: root, sourcefile: `bin-${name}.cjs` },
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    banner: { js: `#!/usr/bin/env node\n// ${name}: runs its bundle in dist/bundle with the bundle's V8 code cache (scripts/bundle-entries.mjs).` },
+    banner: { js: `#!/usr/bin/env ${flags.length === 0 ? 'node' : `-S node ${flags.join(' ')}`}\n// ${name}: runs its bundle in dist/bundle with the bundle's V8 code cache (scripts/bundle-entries.mjs).` },
     outfile: join(binDir, `${name}.cjs`),
     logLevel: 'warning',
   });

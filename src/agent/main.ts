@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --interrupt-budget=4194304
+#!/usr/bin/env -S node --max-semi-space-size=1 --lite-mode
 // (the Node options of core/image/os-units.ts AGENT_NODE_FLAGS: see there why)
 // `atomicd`, the host agent's entry point and composition root: it parses the command line, builds
 // the logger and the adapters once, and hands them to the command. Each subcommand's code is

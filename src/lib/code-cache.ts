@@ -57,14 +57,15 @@ export function compileBundle(bundlePath: string, source: string, cachedData: Bu
 
 /**
  * Loads and runs the bundle as the main module. A missing, stale or rejected cache only costs
- * time: the source is always there and always what runs.
+ * time: the source is always there and always what runs. `useCache: false` is for daemons: the
+ * bytecode of every function the warm-up compiled would stay in their heap for good.
  */
-export function runBundle(bundlePath: string): void {
+export function runBundle(bundlePath: string, opts: { readonly useCache?: boolean } = {}): void {
   // The bundles are ASCII (checked when they are built), so latin1 decodes them exactly and
   // several times faster than UTF-8.
   const source = readFileSync(bundlePath, 'latin1');
   const id = bundleId(source);
-  const cacheFile = id === undefined ? undefined : cachePath(bundlePath, id, process.execArgv);
+  const cacheFile = id === undefined || opts.useCache === false ? undefined : cachePath(bundlePath, id, process.execArgv);
   let cachedData: Buffer | undefined;
   if (cacheFile !== undefined) {
     try {

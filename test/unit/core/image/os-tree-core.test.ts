@@ -159,7 +159,7 @@ test('units: provisioning before ssh and the agent, after udev coldplug, to the 
   assert.match(fstab(ROOT_FS_LABEL), /^LABEL=atomic-root \/ ext4 \S*x-systemd\.growfs/m);
   const files = osUnits({ agentDir: '/usr/lib/atomic', rootLabel: ROOT_FS_LABEL });
   const byPath = new Map(files.map((f) => [f.path, f]));
-  assert.equal(byPath.get('usr/bin/atomicd')?.content, '#!/bin/sh\nexec /usr/lib/atomic/node --interrupt-budget=4194304 /usr/lib/atomic/dist/bin/atomicd.cjs "$@"\n');
+  assert.equal(byPath.get('usr/bin/atomicd')?.content, '#!/bin/sh\nexec /usr/lib/atomic/node --max-semi-space-size=1 --lite-mode /usr/lib/atomic/dist/bin/atomicd.cjs "$@"\n');
   assert.equal(byPath.get('usr/bin/atomicd')?.mode, 0o755);
   assert.match(byPath.get('usr/lib/systemd/network/80-atomic-dhcp.network')!.content, /^Name=en\* eth\*$/m);
   assert.match(byPath.get('usr/lib/systemd/journald.conf.d/50-atomic.conf')!.content, /^Storage=persistent$/m);
