@@ -1,11 +1,13 @@
 // Builds the two commands users run, dist/bin/atomic.cjs and dist/bin/atomicd.cjs:
-//   - dist/bundle/{atomic,atomicd}.cjs: the CLI's and the agent's code (dist/src from tsc, and
-//     dist/vendor's packages) bundled into one CommonJS file each. Node.js 20 resolves, reads and
+//   - dist/bundle/{atomic,atomic-media,atomicd,atomicd-provision}.cjs: the CLI's, its media
+//     commands' (iso, seed, cloud-init: src/cli/media-main.ts), the agent's and its provisioning
+//     pass's code (dist/src from tsc, and the third-party packages), one CommonJS file each. Node.js 20 resolves, reads and
 //     compiles every ES module file on its own (~75 files for a provisioning pass) and can cache
 //     none of that work; one CommonJS file can be given a V8 code cache.
 //   - the code caches: each bundle is run on typical work (warm-up commands below) and V8's
 //     bytecode of what that compiled is saved next to it (src/lib/code-cache.ts loads it).
-//   - dist/bin/*.cjs: src/lib/code-cache.ts's runBundle for each bundle (the package's "bin").
+//   - dist/bin/*.cjs: src/lib/code-cache.ts's runBundle, pointed at the bundle for the command
+//     line (src/lib/entry-bundles.ts): the package's "bin".
 // The bundles keep the dist/src layout's file locations: `import.meta.url` in each file becomes
 // that file's URL under dist/src, so the native addons, the monitor, workers and the QEMU relay
 // are found as they are without bundling.
@@ -75,6 +77,7 @@ const entries = [
   { name: 'atomic', entry: join(dist, 'src', 'cli', 'main.js') },
   { name: 'atomic-media', entry: join(dist, 'src', 'cli', 'media-main.js') },
   { name: 'atomicd', entry: join(dist, 'src', 'agent', 'main.js') },
+  { name: 'atomicd-provision', entry: join(dist, 'src', 'agent', 'provision-main.js') },
 ];
 for (const { name, entry } of entries) {
   const result = await build({
@@ -110,8 +113,8 @@ for (const { name, entry } of entries) {
 
 // The launchers: runBundle from src/lib/code-cache.ts, pointed at the bundle for the command line.
 const launchers = [
-  { name: 'atomic', flags: [], contents: "require('./dist/src/lib/code-cache.js').runBundle(require('node:path').join(__dirname, '..', 'bundle', require('./dist/src/cli/entry-bundles.js').bundleFor(process.argv)));" },
-  { name: 'atomicd', flags: AGENT_NODE_FLAGS, contents: "require('./dist/src/lib/code-cache.js').runBundle(require('node:path').join(__dirname, '..', 'bundle', 'atomicd.cjs'), { useCache: require('./dist/src/cli/entry-bundles.js').agentUsesCodeCache(process.argv) });" },
+  { name: 'atomic', flags: [], contents: "require('./dist/src/lib/code-cache.js').runBundle(require('node:path').join(__dirname, '..', 'bundle', require('./dist/src/lib/entry-bundles.js').bundleFor(process.argv)));" },
+  { name: 'atomicd', flags: AGENT_NODE_FLAGS, contents: "const e = require('./dist/src/lib/entry-bundles.js').agentEntryFor(process.argv); require('./dist/src/lib/code-cache.js').runBundle(require('node:path').join(__dirname, '..', 'bundle', e.bundle), { useCache: e.useCache });" },
 ];
 for (const { name, flags, contents } of launchers) {
   await build({
@@ -147,9 +150,13 @@ try {
     '',
   ].join('\n'));
   const runs = [
-    // The whole CLI: its command declarations (run on every start) and the help.
+    // The whole CLI: its command declarations (run on every start), the help, and the container
+    // commands' way to the agent up to the connection (no agent here: they exit 125 and 1, as
+    // docker does, after the request is built).
     { name: 'atomic', flags: [], args: ['--help'] },
-    // seed and cloud-init: the media bundle (src/cli/entry-bundles.ts).
+    { name: 'atomic', flags: [], args: ['-H', `unix://${join(work, 'none.sock')}`, 'run', '--rm', '--network', 'none', 'busybox', 'true'], status: 125 },
+    { name: 'atomic', flags: [], args: ['-H', `unix://${join(work, 'none.sock')}`, 'ps', '-a'], status: 1 },
+    // seed and cloud-init: the media bundle (src/lib/entry-bundles.ts).
     { name: 'atomic', flags: [], args: ['seed', 'create', '-o', join(work, 'a.iso'), '--user-data', join(examples, 'web-host', 'user-data')] },
     { name: 'atomic', flags: [], args: ['seed', 'create', join(work, 'b.iso'), join(examples, 'web-host', 'user-data'), join(seedDir, 'meta-data')] },
     { name: 'atomic', flags: [], args: ['cloud-init', 'validate', ...['user-data', 'meta-data', 'network-config'].map((f) => join(examples, 'web-host', f))] },
@@ -170,10 +177,12 @@ try {
       env: { ...process.env, ATOMIC_WRITE_CODE_CACHE: '1' },
       encoding: 'utf8',
     });
-    if (p.status !== 0) throw new Error(`warm-up ${r.name} ${r.args.join(' ')} exited ${p.status}: ${p.stderr}`);
+    if (p.status !== (r.status ?? 0)) throw new Error(`warm-up ${r.name} ${r.args.join(' ')} exited ${p.status}: ${p.stderr}`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-const caches = readdirSync(bundleDir).filter((f) => f.endsWith('.v8cache'));
-if (caches.length !== 4) throw new Error(`expected 4 code caches (atomic, atomic-media; atomicd with and without its flags), found: ${caches.join(', ')}`);
+// Every short-lived entry has its cache (atomicd.cjs runs the daemon, without one).
+const caches = readdirSync(bundleDir).filter((f) => f.endsWith('.v8cache')).map((f) => f.replace(/\.[0-9a-f]{16}(\.[0-9a-f]{8})?\.v8cache$/, (_, flags) => (flags === undefined ? '' : ' (agent flags)'))).sort();
+const expected = ['atomic-media.cjs', 'atomic.cjs', 'atomicd-provision.cjs', 'atomicd-provision.cjs (agent flags)'];
+if (JSON.stringify(caches) !== JSON.stringify(expected)) throw new Error(`code caches: expected ${expected.join(', ')}; found ${caches.join(', ')}`);

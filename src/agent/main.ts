@@ -4,75 +4,13 @@
 // the logger and the adapters once, and hands them to the command. Each subcommand's code is
 // imported only when it runs.
 //   atomicd provision --root DIR [...]   one provisioning pass (cloud-init's stages)
-import { parseArgs } from 'node:util';
-import { VERSION } from '../lib/version.js';
-import { LOG_LEVELS, type LogLevel } from './log-levels.js';
-
-const USAGE = `usage: atomicd [--log-level LEVEL] COMMAND [options]
-
-The atomic host agent. Logs are JSON lines on standard error.
-
-commands:
-  provision   run one provisioning pass (datasource, user-data, modules) against a root tree
-  run         serve the Docker-compatible Engine API on a Unix socket (and TCP with mutual TLS)
-
-options:
-  --log-level LEVEL   one of ${LOG_LEVELS.join(', ')} (default: info, or $ATOMICD_LOG_LEVEL)
-  --version           print the version and exit
-  -h, --help          print this help and exit
-
-Run 'atomicd COMMAND --help' for a command's options.
-`;
-
-async function main(argv: readonly string[]): Promise<number> {
-  // Global options come before the command; everything after it is the command's.
-  let commandAt = -1;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--log-level') i++;
-    else if (!argv[i]!.startsWith('-')) {
-      commandAt = i;
-      break;
-    }
-  }
-  const globalArgs = commandAt < 0 ? argv : argv.slice(0, commandAt);
-  let values: { 'log-level'?: string; version?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...globalArgs],
-      options: { 'log-level': { type: 'string' }, version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (e) {
-    process.stderr.write(`atomicd: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
-    return 2;
-  }
-  if (values.version === true) {
-    process.stdout.write(`atomicd ${VERSION}\n`);
-    return 0;
-  }
-  if (values.help === true || commandAt < 0) {
-    process.stdout.write(USAGE);
-    return values.help === true ? 0 : 2;
-  }
-  const level = values['log-level'] ?? process.env.ATOMICD_LOG_LEVEL ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-    process.stderr.write(`atomicd: --log-level ${JSON.stringify(level)}: use one of ${LOG_LEVELS.join(', ')}\n`);
-    return 2;
-  }
-  const command = argv[commandAt]!;
-  const rest = argv.slice(commandAt + 1);
-  switch (command) {
-    case 'provision':
-      return (await import('./provision/provision-command.js')).run(rest, level as LogLevel);
-    case 'run':
-      return (await import('./run/run-command.js')).run(rest, level as LogLevel);
-    default:
-      process.stderr.write(`atomicd: unknown command ${JSON.stringify(command)}\n${USAGE}`);
-      return 2;
-  }
-}
+//   atomicd run [...]                    the daemon: the Engine API, containers, updates
+import { runAgentProgram } from './program.js';
 
 // Not a top-level await: dist/bin/atomicd.cjs runs this file bundled as CommonJS (scripts/bundle-entries.mjs).
-void main(process.argv.slice(2)).then((code) => {
+void runAgentProgram(process.argv.slice(2), {
+  provision: async () => (await import('./provision/provision-command.js')).run,
+  run: async () => (await import('./run/run-command.js')).run,
+}).then((code) => {
   process.exitCode = code;
 });

@@ -2,7 +2,7 @@
 // `atomic iso|seed|cloud-init ...` by themselves: the same commands as main.ts declares (from
 // media-commands.ts) without the ~100 others, for the commands that run on build machines and in
 // scripts, where start-up is what they cost (bench: `seed create` against cloud-localds).
-// dist/bin/atomic.cjs picks this entry by the first word of the command line (entry-bundles.ts).
+// dist/bin/atomic.cjs picks this entry by the first word of the command line (lib/entry-bundles.ts).
 import { addMediaCommands } from './media-commands.js';
 import { createProgram, runProgram } from './program.js';
 

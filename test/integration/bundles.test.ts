@@ -1,17 +1,18 @@
 // The installed commands (dist/bin) are bundles with V8 code caches (scripts/bundle-entries.mjs):
-// the build left a cache for each that this Node.js accepts, and the media entry that
-// `atomic iso|seed|cloud-init` runs behaves exactly as the whole program does.
+// the build left a cache for each short-lived entry that this Node.js accepts, and the entries
+// that `atomic iso|seed|cloud-init` and `atomicd provision` run behave exactly as the whole
+// programs do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleId, cachePath, compileBundle } from '../../src/lib/code-cache.js';
 import { AGENT_NODE_FLAGS } from '../../src/core/image/os-units.js';
-import { CLI, DIST, REPO, run, tempDir } from '../helpers.js';
+import { AGENT, CLI, DIST, REPO, run, tempDir } from '../helpers.js';
 
 const bundles = join(DIST, 'bundle');
 
-for (const [name, flags] of [['atomic', []], ['atomic-media', []], ['atomicd', []], ['atomicd', AGENT_NODE_FLAGS]] as const) {
+for (const [name, flags] of [['atomic', []], ['atomic-media', []], ['atomicd-provision', []], ['atomicd-provision', AGENT_NODE_FLAGS]] as const) {
   test(`${name}${flags.length === 0 ? '' : ` (${flags.join(' ')})`}: the build's code cache is there and V8 accepts it`, () => {
     const file = join(bundles, `${name}.cjs`);
     const source = readFileSync(file, 'latin1');
@@ -43,5 +44,22 @@ test('atomic iso|seed|cloud-init: the media entry prints and exits as the whole 
     const media = run(process.execPath, [CLI, ...args]);
     const all = run(process.execPath, [whole, ...args]);
     assert.deepEqual({ status: media.status, stdout: media.stdout, stderr: media.stderr }, { status: all.status, stdout: all.stdout, stderr: all.stderr }, args.join(' '));
+  }
+});
+
+test('atomicd provision: the provisioning entry answers as the whole agent does', (t) => {
+  const dir = tempDir(t);
+  const whole = join(bundles, 'atomicd.cjs');
+  for (const args of [
+    ['provision', '--help'],
+    ['provision', '--bogus'],
+    ['--log-level', 'loud', 'provision'],
+    ['provision', '--root', join(dir, 'missing'), '--seed', join(dir, 'no-seed')],
+  ]) {
+    const entry = run(process.execPath, [AGENT, ...args]);
+    const all = run(process.execPath, [whole, ...args]);
+    // Log lines differ in their time, pid and the bundle's name and positions in stack traces only.
+    const same = (s: string): string => s.replace(/"time":"[^"]*"/g, '').replace(/"pid":\d+/g, '').replace(/atomicd(-provision)?\.cjs:\d+:\d+/g, 'BUNDLE');
+    assert.deepEqual({ status: entry.status, stdout: entry.stdout, stderr: same(entry.stderr) }, { status: all.status, stdout: all.stdout, stderr: same(all.stderr) }, args.join(' '));
   }
 });
