@@ -1,6 +1,7 @@
 // atomicd's command line: the global options (--log-level, --version, --help) and the dispatch
 // to a command. main.ts runs it with every command, provision-main.ts with provisioning alone.
 import { parseArgs } from 'node:util';
+import { agentCommandIndex } from '../lib/entry-bundles.js';
 import { VERSION } from '../lib/version.js';
 import { LOG_LEVELS, type LogLevel } from './log-levels.js';
 
@@ -29,14 +30,7 @@ export type AgentCommand = (args: readonly string[], level: LogLevel) => Promise
  */
 export async function runAgentProgram(argv: readonly string[], commands: Readonly<Record<string, () => Promise<AgentCommand>>>): Promise<number> {
   // Global options come before the command; everything after it is the command's.
-  let commandAt = -1;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--log-level') i++;
-    else if (!argv[i]!.startsWith('-')) {
-      commandAt = i;
-      break;
-    }
-  }
+  const commandAt = agentCommandIndex(argv);
   const globalArgs = commandAt < 0 ? argv : argv.slice(0, commandAt);
   let values: { 'log-level'?: string; version?: boolean; help?: boolean };
   try {

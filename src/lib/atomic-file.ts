@@ -29,19 +29,23 @@ export interface AtomicWriteOptions {
   readonly durable?: boolean;
 }
 
-export async function writeAtomically<T>(target: string, fill: (out: AtomicOutput) => Promise<T>, opts: AtomicWriteOptions = {}): Promise<T> {
-  const { open, rename, rm, stat } = requireFsPromises();
-  const mode = opts.mode ?? 0o644;
-  const durable = opts.durable ?? true;
+/** The target's directory, which must exist, and a fresh temp name in it. */
+function tempBeside(target: string): { dir: string; tempPath: string } {
   const dir = dirname(target);
   try {
-    const st = await stat(dir);
-    if (!st.isDirectory()) throw new InvalidArgument(`output directory ${dir} is not a directory`, { subject: target });
+    if (!statSync(dir).isDirectory()) throw new InvalidArgument(`output directory ${dir} is not a directory`, { subject: target });
   } catch (e) {
     if (e instanceof InvalidArgument) throw e;
     throw fromSystemError(e, target, `output directory ${dir}`);
   }
-  const tempPath = join(dir, `.${basename(target)}.${tempSuffix()}.tmp`);
+  return { dir, tempPath: join(dir, `.${basename(target)}.${tempSuffix()}.tmp`) };
+}
+
+export async function writeAtomically<T>(target: string, fill: (out: AtomicOutput) => Promise<T>, opts: AtomicWriteOptions = {}): Promise<T> {
+  const { open, rename, rm } = requireFsPromises();
+  const mode = opts.mode ?? 0o644;
+  const durable = opts.durable ?? true;
+  const { dir, tempPath } = tempBeside(target);
   let handle: FileHandle;
   try {
     handle = await open(tempPath, 'wx', mode);
@@ -77,14 +81,7 @@ export async function writeFileAtomically(target: string, data: Uint8Array | str
 export function writeFileAtomicallySync(target: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): void {
   const mode = opts.mode ?? 0o644;
   const durable = opts.durable ?? true;
-  const dir = dirname(target);
-  try {
-    if (!statSync(dir).isDirectory()) throw new InvalidArgument(`output directory ${dir} is not a directory`, { subject: target });
-  } catch (e) {
-    if (e instanceof InvalidArgument) throw e;
-    throw fromSystemError(e, target, `output directory ${dir}`);
-  }
-  const tempPath = join(dir, `.${basename(target)}.${tempSuffix()}.tmp`);
+  const { dir, tempPath } = tempBeside(target);
   let fd: number;
   try {
     fd = openSync(tempPath, 'wx', mode);

@@ -3,9 +3,9 @@
 //   - node:fs: an ESM import builds a namespace of all its exports, reading every lazy getter
 //     (ReadStream, WriteStream, ... load the streams): ~10 ms on the bench machine, against ~1 ms
 //     for require('node:fs'), which is already loaded inside Node.js.
-//   - node:crypto, node:zlib, node:child_process, node:fs/promises cost ~5-20 ms to load however they are loaded:
-//     these functions load them synchronously when first needed, so a path that needs none
-//     (a password hash, gzip user-data, the first command) does not pay for them.
+//   - node:crypto, node:zlib, node:child_process, node:fs/promises cost ~2-20 ms to load however
+//     they are loaded: these functions load them synchronously when first needed, so a path that
+//     needs none (a password hash, gzip user-data, a subprocess) does not pay for them.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);

@@ -15,19 +15,23 @@ export function bundleFor(argv: readonly string[]): string {
   return MEDIA_COMMANDS.includes(argv[2] ?? '') ? 'atomic-media.cjs' : 'atomic.cjs';
 }
 
-/** The agent's command word: the first word that is not a global option or its value. */
-function agentCommand(argv: readonly string[]): string | undefined {
-  for (let i = 2; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--log-level') i++;
-    else if (!a.startsWith('-')) return a;
+/**
+ * Where atomicd's command word is in its arguments (process.argv without node and the script):
+ * the first word that is not a global option or --log-level's value; -1 when there is none.
+ * agent/program.ts parses the command line with it too.
+ */
+export function agentCommandIndex(args: readonly string[]): number {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--log-level') i++;
+    else if (!args[i]!.startsWith('-')) return i;
   }
-  return undefined;
+  return -1;
 }
 
 /** The agent's bundle for process.argv, and whether to load its code cache. */
 export function agentEntryFor(argv: readonly string[]): { readonly bundle: string; readonly useCache: boolean } {
-  const command = agentCommand(argv);
+  const args = argv.slice(2);
+  const command = args[agentCommandIndex(args)];
   if (command === 'provision') return { bundle: 'atomicd-provision.cjs', useCache: true };
   return { bundle: 'atomicd.cjs', useCache: command !== 'run' };
 }

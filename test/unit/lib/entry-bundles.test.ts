@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentEntryFor, bundleFor } from '../../../src/lib/entry-bundles.js';
+import { agentCommandIndex, agentEntryFor, bundleFor } from '../../../src/lib/entry-bundles.js';
 
 test('the media commands run from their own bundle, everything else from the whole CLI', () => {
   const argv = (...words: string[]) => ['/usr/bin/node', '/usr/lib/atomic/dist/bin/atomic.cjs', ...words];
@@ -23,4 +23,11 @@ test('atomicd: provisioning from its own bundle with its cache, the daemon witho
   assert.deepEqual(agentEntryFor(argv('--log-level', 'debug', 'run')), { bundle: 'atomicd.cjs', useCache: false });
   assert.deepEqual(agentEntryFor(argv('--help')), { bundle: 'atomicd.cjs', useCache: true });
   assert.deepEqual(agentEntryFor(argv()), { bundle: 'atomicd.cjs', useCache: true });
+});
+
+test("atomicd's command word: after the global options and --log-level's value", () => {
+  assert.equal(agentCommandIndex(['provision', '--root', '/']), 0);
+  assert.equal(agentCommandIndex(['--log-level', 'run', 'provision']), 2);
+  assert.equal(agentCommandIndex(['--version']), -1);
+  assert.equal(agentCommandIndex([]), -1);
 });
