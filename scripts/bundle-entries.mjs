@@ -94,8 +94,9 @@ for (const { name, entry } of entries) {
     // Big and only for `image publish aws`: loaded from node_modules when that runs.
     external: ['@aws-sdk/*'],
     plugins: [importMetaUrl, builtinImports, commanderLazySpawn],
-    // The packages themselves (their CommonJS builds), not dist/vendor's ES-module wrappers.
-    alias: { '#yaml': 'yaml', '#commander': 'commander' },
+    // commander itself (its CommonJS build), not dist/vendor's ES-module wrapper.
+    // (#yaml is not bundled: core/cloud-config/yaml-package.ts require()s dist/vendor/yaml.cjs when needed.)
+    alias: { '#commander': 'commander' },
     // Defined before any bundled code; `require` here is the bundle's own, never a module's.
     banner: { js: 'var __atomicFileUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;' },
     write: false,

@@ -19,9 +19,10 @@ const out = join(root, 'dist', 'vendor');
 const require = createRequire(join(root, 'package.json'));
 
 // format: how the package is loaded. 'esm' for `import`; 'cjs' for a synchronous require() at
-// the moment of first use (the agent's logger loads pino that way: only when a line is written).
+// the moment of first use (the agent's logger loads pino that way: only when a line is written;
+// yaml is loaded so only when a text is outside what core/cloud-config/yaml-subset.ts reads).
 const packages = [
-  { name: 'yaml', format: 'esm' },
+  { name: 'yaml', format: 'cjs' },
   { name: 'pino', format: 'cjs' },
   { name: 'commander', format: 'esm' },
 ];

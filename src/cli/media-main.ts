@@ -10,4 +10,9 @@ const program = createProgram();
 addMediaCommands(program);
 void runProgram(program, process.argv).then((code) => {
   process.exitCode = code;
+  // Leaving at once skips tearing the heap down (~4 ms of `seed create`, benchmarked against
+  // cloud-localds), but only when nothing is in flight. Output to a pipe is written
+  // asynchronously on POSIX, and a write still pending is an active request (SimpleWriteWrap);
+  // the stdio pipes and terminals themselves are all that may be left.
+  if (process.getActiveResourcesInfo().every((r) => r === 'PipeWrap' || r === 'TTYWrap')) process.exit(code);
 });

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { lineCounterFor, ProblemReport } from '../../src/core/cloud-config/problem.js';
+import { LineIndex, ProblemReport } from '../../src/core/cloud-config/problem.js';
 import { parseUserData, validateUserData, type UserDataPart } from '../../src/core/cloud-config/validate.js';
 import { parseYaml } from '../../src/core/cloud-config/yaml-document.js';
 import { REPO, run, runCli, tempDir } from '../helpers.js';
@@ -260,7 +260,7 @@ print(json.dumps(out))
   assert.equal(py.status, 0, py.stderr);
   const theirs = JSON.parse(py.stdout) as [string, unknown][];
   scalars.forEach((s, i) => {
-    const report = new ProblemReport('s', lineCounterFor(`v: ${s}`));
+    const report = new ProblemReport('s', new LineIndex(`v: ${s}`));
     const { root } = parseYaml(`v: ${s}`, report);
     const node = root?.kind === 'map' ? root.entries[0]?.value : undefined;
     let ours: [string, unknown] = ['error', null];

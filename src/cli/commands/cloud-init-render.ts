@@ -5,10 +5,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from '#yaml';
 import { detectDatasource } from '../../adapters/datasources/detect.js';
 import { processUserData } from '../../adapters/user-data/process-user-data.js';
 import { formatProblem } from '../../core/cloud-config/validate.js';
+import { yamlPackage } from '../../core/cloud-config/yaml-package.js';
 import { NotFound } from '../../lib/errors.js';
 
 export interface CloudInitRenderOptions {
@@ -60,7 +60,7 @@ export async function run(opts: CloudInitRenderOptions): Promise<void> {
     out.push(`# parts: ${view.parts.map((p) => `${p.from}:${p.kind}${p.filename === undefined ? '' : `(${p.filename})`}`).join(', ') || 'none'}`);
     for (const p of processed.problems) out.push(`# ${p.severity}: ${formatProblem(p)}`);
     out.push('#cloud-config');
-    process.stdout.write(out.join('\n') + '\n' + stringify(processed.config, { lineWidth: 0 }));
+    process.stdout.write(out.join('\n') + '\n' + yamlPackage().stringify(processed.config, { lineWidth: 0 }));
   } finally {
     await rm(cache, { recursive: true, force: true });
   }

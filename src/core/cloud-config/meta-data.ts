@@ -4,7 +4,7 @@
 // other keys are kept as instance metadata (templates can use them), so they are not reported
 // unless they look like a misspelt known key.
 import { isHostname } from './net-address.js';
-import { lineCounterFor, ProblemReport, type Problem } from './problem.js';
+import { LineIndex, ProblemReport, type Problem } from './problem.js';
 import { Cursor, describeNode, list, obj, oneOf, str, validateNode, yaml11Hint, type Schema } from './schema-validator.js';
 import { entryOf, parseYaml, toPlain, type PlainValue, type YamlNode } from './yaml-document.js';
 import { decodeText } from './mime.js';
@@ -60,7 +60,7 @@ const META_DATA_SCHEMA = obj(
 /** Validate a meta-data file. Its `metadata` is what NoCloud would read. */
 export function validateMetaData(data: Uint8Array, file: string): MetaDataReport {
   const { text, valid } = decodeText(data);
-  const lc = lineCounterFor(text);
+  const lc = new LineIndex(text);
   const report = new ProblemReport(file, lc);
   if (!valid) {
     report.error(Math.max(0, text.indexOf('\ufffd')), '', 'not valid UTF-8');

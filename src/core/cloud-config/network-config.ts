@@ -6,7 +6,7 @@
 // cloud-init 22.4 has no schema for network-config (one came in 23.x); these checks follow what
 // its network_state.py and netplan do with the values, and stop at structure and addresses.
 import { isIP, isIPv4, isIPv6, isMacAddress, netmaskPrefix, parseCidr } from './net-address.js';
-import { lineCounterFor, ProblemReport, type Problem } from './problem.js';
+import { LineIndex, ProblemReport, type Problem } from './problem.js';
 import { bool, Cursor, describeNode, int, list, obj, oneOf, str, validateNode, yaml11Hint, type ObjectSchema, type Schema } from './schema-validator.js';
 import { entryOf, parseYaml, toPlain, type MapNode, type PlainValue, type YamlNode } from './yaml-document.js';
 import { decodeText } from './mime.js';
@@ -335,7 +335,7 @@ function validateV2(root: MapNode, at: Cursor): void {
 /** Validate a network-config file (YAML or JSON). */
 export function validateNetworkConfig(data: Uint8Array, file: string): NetworkConfigReport {
   const { text: source, valid } = decodeText(data);
-  const lc = lineCounterFor(source);
+  const lc = new LineIndex(source);
   const report = new ProblemReport(file, lc);
   if (!valid) {
     report.error(Math.max(0, source.indexOf('\ufffd')), '', 'not valid UTF-8');

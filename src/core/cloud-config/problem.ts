@@ -1,7 +1,6 @@
 // The located validation report (shared/DESIGN.md "Validation returns a report"): every problem
 // names the file, a JSON pointer into the parsed document, and the 1-based line and column of the
 // node it is about, so editors and people can jump to it.
-import { LineCounter } from '#yaml';
 
 export type Severity = 'error' | 'warning';
 
@@ -34,12 +33,25 @@ export function childPointer(parent: string, key: string | number): string {
   return `${parent}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
 }
 
-/** A LineCounter for text that was not parsed by the yaml package (MIME, include lists). */
-export function lineCounterFor(text: string): LineCounter {
-  const lc = new LineCounter();
-  lc.addNewLine(0);
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
-  return lc;
+/** Where the lines of a text start: turns an offset into a 1-based line and column. */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+
+  linePos(offset: number): { line: number; col: number } {
+    // The last line that starts at or before the offset (binary search).
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - this.starts[lo]! + 1 };
+  }
 }
 
 /**
@@ -51,7 +63,7 @@ export class ProblemReport {
 
   constructor(
     readonly file: string,
-    private readonly lines: LineCounter,
+    private readonly lines: LineIndex,
   ) {}
 
   add(severity: Severity, offset: number, path: string, message: string): void {

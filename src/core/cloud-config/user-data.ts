@@ -22,7 +22,7 @@
 import { gunzipCapped, isGzip, MAX_DECOMPRESSED_BYTES } from './gunzip-capped.js';
 import { contentTypeOf, decodeBody, decodeText, filenameOf, headerOffset, headerValue, parseMimeEntity, type MimeEntity } from './mime.js';
 import { isHttpUrl } from './net-address.js';
-import { lineCounterFor, ProblemReport, type Problem } from './problem.js';
+import { LineIndex, ProblemReport, type Problem } from './problem.js';
 import { parseYaml, scalarText, type YamlNode } from './yaml-document.js';
 
 export type UserDataKind =
@@ -184,7 +184,7 @@ export function parseUserData(data: Uint8Array, file = 'user-data', options: Par
   const head = Buffer.from(bytes.subarray(0, 4096)).toString('latin1').toLowerCase();
   if (head.includes('mime-version:')) {
     const { text, valid } = decodeText(bytes);
-    const report = new ProblemReport(file, lineCounterFor(text));
+    const report = new ProblemReport(file, new LineIndex(text));
     if (!valid) report.error(0, '', 'MIME user-data is not valid UTF-8: cloud-init fails to read it');
     walkMime(parseMimeEntity(text), st, report);
     st.problems.push(...report.problems);
@@ -296,7 +296,7 @@ function addPart(st: ParseState, input: PartInput): void {
     label,
   };
   if (kind === 'x-include-url' || kind === 'x-include-once-url') {
-    const report = new ProblemReport(label, lineCounterFor(text));
+    const report = new ProblemReport(label, new LineIndex(text));
     st.parts.push({ ...part, includes: parseIncludes(text, report) });
     st.problems.push(...report.problems);
     return;
@@ -310,7 +310,7 @@ function parseIncludes(text: string, report: ProblemReport): IncludeUrl[] {
   const urls: IncludeUrl[] = [];
   let once = false;
   let offset = 0;
-  const lc = lineCounterFor(text);
+  const lc = new LineIndex(text);
   for (const rawLine of text.split(/\r\n|\n|\r/)) {
     const lineStart = offset;
     offset += rawLine.length + (text.startsWith('\r\n', offset + rawLine.length) ? 2 : 1);
@@ -345,7 +345,7 @@ function parseIncludes(text: string, report: ProblemReport): IncludeUrl[] {
 
 /** user_data._explode_archive: a YAML list of strings or {content, type, filename, ...}. */
 function explodeArchive(text: string, archive: UserDataPart, st: ParseState): void {
-  const lc = lineCounterFor(text);
+  const lc = new LineIndex(text);
   const report = new ProblemReport(archive.label, lc);
   const { root } = parseYaml(text, report);
   try {

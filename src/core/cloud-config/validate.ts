@@ -4,7 +4,7 @@
 import { isGzip } from './gunzip-capped.js';
 import { mergeCloudConfigPart, isPlainObject, type PlainObject } from './merge-cloud-config.js';
 import { decodeText } from './mime.js';
-import { lineCounterFor, ProblemReport, type Problem } from './problem.js';
+import { LineIndex, ProblemReport, type Problem } from './problem.js';
 import { CLOUD_CONFIG_SCHEMA, validateCloudConfigNode } from './schema.js';
 import { Cursor } from './schema-validator.js';
 import { parseUserData, typeFromStartsWith, type ParseUserDataOptions, type UserDataPart } from './user-data.js';
@@ -41,7 +41,7 @@ function utf8Text(part: UserDataPart, report: ProblemReport): string | undefined
 
 function checkCloudConfig(part: UserDataPart): PartResult {
   const { text } = decodeText(part.data);
-  const lc = lineCounterFor(text);
+  const lc = new LineIndex(text);
   const report = new ProblemReport(part.label, lc);
   if (utf8Text(part, report) === undefined) return { problems: report.problems };
   const { root } = parseYaml(text, report);
@@ -90,7 +90,7 @@ function checkPlainText(part: UserDataPart, report: ProblemReport): void {
 function checkPart(part: UserDataPart): PartResult {
   if (part.kind === 'cloud-config') return checkCloudConfig(part);
   const { text } = decodeText(part.data);
-  const report = new ProblemReport(part.label, lineCounterFor(text));
+  const report = new ProblemReport(part.label, new LineIndex(text));
   switch (part.kind) {
     case 'x-shellscript':
     case 'x-shellscript-per-boot':
@@ -179,7 +179,7 @@ export function detectConfigKind(name: string, data: Uint8Array): ConfigKind {
   if (isGzip(data)) return 'user-data';
   const { text } = decodeText(data.subarray(0, 1024 * 1024));
   if (typeFromStartsWith(text) !== undefined || text.slice(0, 4096).toLowerCase().includes('mime-version:')) return 'user-data';
-  const scratch = new ProblemReport(name, lineCounterFor(text));
+  const scratch = new ProblemReport(name, new LineIndex(text));
   const { root } = parseYaml(text, scratch);
   if (root?.kind !== 'map') return 'user-data';
   const wrapped = entryOf(root, 'network')?.value;

@@ -7,11 +7,17 @@
 // schema. That schema is close to PyYAML's resolver but not equal (it also takes `y`/`n` as
 // booleans, `1e3` as a float, `09` as the integer 9 and `2020-1-5` as a date, none of which PyYAML
 // does), so the implicit bool/int/float/timestamp tags are replaced below by PyYAML's own regular
-// expressions (yaml/resolver.py). Every node is then converted into a small located tree: values
-// as PyYAML would construct them, each with the offsets of its key and value.
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type ScalarTag, type Tags } from '#yaml';
+// expressions (yaml/resolver.py, in yaml-scalars.ts). Every node is then converted into a small
+// located tree: values as PyYAML would construct them, each with the offsets of its key and value.
+//
+// Most cloud-configs are plain block YAML: yaml-subset.ts reads those into the same tree without
+// the yaml package, which is loaded (dist/vendor/yaml.cjs) only for the rest, errors included.
+import type { Document, Node, ScalarTag, Tags } from '#yaml';
 import type { ProblemReport } from './problem.js';
 import { childPointer } from './problem.js';
+import { yamlPackage } from './yaml-package.js';
+import { BOOL_TAG, FLOAT_TAG, INT_TAG, PY_BOOL, PY_FLOAT, PY_INT, PY_TIMESTAMP, PY_TRUE, TIMESTAMP_TAG, keyId, resolveFloat, resolveInt, resolveTimestamp } from './yaml-scalars.js';
+import { parseYamlSubset } from './yaml-subset.js';
 
 export type YamlScalar = string | number | boolean | null | Date | Uint8Array;
 
@@ -23,7 +29,6 @@ export interface ScalarNode {
   /** The text as written, for plain (unquoted) scalars only: lets messages explain YAML 1.1. */
   readonly plain?: string;
   readonly start: number;
-  readonly end: number;
 }
 
 export interface MapEntry {
@@ -38,77 +43,18 @@ export interface MapNode {
   readonly kind: 'map';
   readonly entries: readonly MapEntry[];
   readonly start: number;
-  readonly end: number;
 }
 
 export interface SeqNode {
   readonly kind: 'seq';
   readonly items: readonly YamlNode[];
   readonly start: number;
-  readonly end: number;
 }
 
 export type YamlNode = ScalarNode | MapNode | SeqNode;
 
 /** What PyYAML would construct, as plain JavaScript (mappings become objects with string keys). */
 export type PlainValue = YamlScalar | PlainValue[] | { [key: string]: PlainValue };
-
-// PyYAML 5/6 yaml/resolver.py, implicit resolvers of the SafeLoader.
-const PY_BOOL = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
-const PY_TRUE = new Set(['yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']);
-const PY_INT = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
-const PY_FLOAT =
-  /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
-const PY_TIMESTAMP =
-  /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$/;
-
-const BOOL_TAG = 'tag:yaml.org,2002:bool';
-const INT_TAG = 'tag:yaml.org,2002:int';
-const FLOAT_TAG = 'tag:yaml.org,2002:float';
-const TIMESTAMP_TAG = 'tag:yaml.org,2002:timestamp';
-
-/** Base-60 digits `a:b:c` -> a*3600 + b*60 + c (PyYAML construct_yaml_int/float). */
-function sexagesimal(digits: string): number {
-  return digits.split(':').reduce((acc, d) => acc * 60 + Number(d), 0);
-}
-
-function resolveInt(text: string): number {
-  let s = text.replace(/_/g, '');
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    if (s.startsWith('-')) sign = -1;
-    s = s.slice(1);
-  }
-  if (s === '0') return 0;
-  if (s.startsWith('0b')) return sign * parseInt(s.slice(2), 2);
-  if (s.startsWith('0x')) return sign * parseInt(s.slice(2), 16);
-  if (s.startsWith('0')) return sign * parseInt(s, 8);
-  if (s.includes(':')) return sign * sexagesimal(s);
-  return sign * Number(s);
-}
-
-function resolveFloat(text: string): number {
-  let s = text.replace(/_/g, '').toLowerCase();
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    if (s.startsWith('-')) sign = -1;
-    s = s.slice(1);
-  }
-  if (s === '.inf') return sign * Infinity;
-  if (s === '.nan') return NaN;
-  if (s.includes(':')) return sign * sexagesimal(s);
-  return sign * Number(s);
-}
-
-function resolveTimestamp(text: string): Date {
-  const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d*))?(?:[ \t]*(Z|([-+])(\d{1,2})(?::(\d{2}))?))?)?$/.exec(text);
-  if (m === null) return new Date(NaN);
-  const [, y, mo, d, h, mi, s, frac, tz, tzSign, tzH, tzM] = m;
-  const ms = frac === undefined ? 0 : Math.round(Number(`0.${frac}`) * 1000);
-  let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), ms);
-  if (tz !== undefined && tz !== 'Z') t -= (tzSign === '-' ? -1 : 1) * (Number(tzH) * 60 + Number(tzM ?? 0)) * 60_000;
-  return new Date(t);
-}
 
 const pyBool: ScalarTag = {
   tag: BOOL_TAG,
@@ -209,7 +155,16 @@ export function parseYaml(text: string, report: ProblemReport): ParsedYaml {
     report.error(bad.index, '', `YAML: the character U+${cp.toString(16).toUpperCase().padStart(4, '0')} is not allowed (PyYAML accepts only printable characters, tab and line breaks)`);
     return {};
   }
-  const doc = parseDocument(text, {
+  const root = parseYamlSubset(text);
+  return root === undefined ? parseWithYamlPackage(text, report) : { root };
+}
+
+/**
+ * parseYaml() with the yaml package alone: what it runs when the subset parser declines (the
+ * differential test compares the two on the texts the subset parser takes).
+ */
+export function parseWithYamlPackage(text: string, report: ProblemReport): ParsedYaml {
+  const doc = yamlPackage().parseDocument(text, {
     version: '1.1',
     schema: 'yaml-1.1',
     customTags: pyYamlTags,
@@ -247,7 +202,7 @@ interface ConvertState {
 }
 
 function nullNode(at: number): ScalarNode {
-  return { kind: 'scalar', value: null, float: false, start: at, end: at };
+  return { kind: 'scalar', value: null, float: false, start: at };
 }
 
 function firstLine(s: string): string {
@@ -267,7 +222,7 @@ function convert(node: Node, path: string, st: ConvertState): YamlNode | undefin
     st.report.error(rangeOf(node)[0], path, `YAML: aliases expand to more than ${MAX_ALIASED_NODES} nodes`);
     return undefined;
   }
-  if (isAlias(node)) {
+  if (yamlPackage().isAlias(node)) {
     const target = node.resolve(st.doc);
     if (target === undefined) {
       st.report.error(rangeOf(node)[0], path, `YAML: unknown alias *${node.source}`);
@@ -284,9 +239,9 @@ function convert(node: Node, path: string, st: ConvertState): YamlNode | undefin
     st.aliasDepth -= 1;
     // Positions of an alias are the alias's own, so problems point at where the value is used.
     if (inner === undefined) return undefined;
-    const [start, end] = rangeOf(node);
-    return { ...inner, start, end };
+    return { ...inner, start: rangeOf(node)[0] };
   }
+  const { isMap, isPair, isScalar, isSeq } = yamlPackage();
   const [start, end] = rangeOf(node);
   if (isScalar(node)) {
     const v = node.value;
@@ -305,20 +260,20 @@ function convert(node: Node, path: string, st: ConvertState): YamlNode | undefin
       value = value.slice(0, -1);
     }
     const float = typeof value === 'number' && (node.tag === FLOAT_TAG || (node.tag === undefined && plain !== undefined && PY_FLOAT.test(plain)));
-    return { kind: 'scalar', value, float, ...(plain === undefined ? {} : { plain }), start, end };
+    return { kind: 'scalar', value, float, ...(plain === undefined ? {} : { plain }), start };
   }
   st.active.add(node);
   try {
-    if (isMap(node)) return convertMap(node.items, start, end, path, st);
+    if (isMap(node)) return convertMap(node.items, start, path, st);
     if (isSeq(node)) {
       // !!omap and !!pairs are sequences of one-key mappings in PyYAML's terms.
       const items: YamlNode[] = [];
       for (const [i, item] of node.items.entries()) {
-        const child = isPair(item) ? convertMap([item], rangeOf(item.key as Node)[0], end, childPointer(path, i), st) : convert(item as Node, childPointer(path, i), st);
+        const child = isPair(item) ? convertMap([item], rangeOf(item.key as Node)[0], childPointer(path, i), st) : convert(item as Node, childPointer(path, i), st);
         if (child === undefined) return undefined;
         items.push(child);
       }
-      return { kind: 'seq', items, start, end };
+      return { kind: 'seq', items, start };
     }
   } finally {
     st.active.delete(node);
@@ -332,10 +287,10 @@ interface PairLike {
 }
 
 function isMergeKey(key: unknown): boolean {
-  return isScalar(key) && (typeof key.value === 'symbol' || (key.value === '<<' && key.type === 'PLAIN'));
+  return yamlPackage().isScalar(key) && (typeof key.value === 'symbol' || (key.value === '<<' && key.type === 'PLAIN'));
 }
 
-function convertMap(pairs: readonly PairLike[], start: number, end: number, path: string, st: ConvertState): MapNode | undefined {
+function convertMap(pairs: readonly PairLike[], start: number, path: string, st: ConvertState): MapNode | undefined {
   // Keyed by keyId so that large mappings stay linear.
   const explicit = new Map<string, MapEntry>();
   const merged = new Map<string, MapEntry>();
@@ -381,16 +336,7 @@ function convertMap(pairs: readonly PairLike[], start: number, end: number, path
     explicit.set(id, { key, name, keyStart, value });
   }
   const entries = [...[...merged].filter(([id]) => !explicit.has(id)).map(([, e]) => e), ...explicit.values()];
-  return { kind: 'map', entries, start, end };
-}
-
-/** Equal for keys PyYAML would take as equal (1 and 1.0 are, as in Python). */
-function keyId(k: YamlScalar): string {
-  if (k === null) return 'null';
-  if (k instanceof Date) return `date:${k.getTime()}`;
-  if (k instanceof Uint8Array) return `bytes:${Buffer.from(k).toString('hex')}`;
-  if (typeof k === 'boolean') return `number:${k ? 1 : 0}`;
-  return `${typeof k}:${String(k)}`;
+  return { kind: 'map', entries, start };
 }
 
 function keyName(k: ScalarNode): string {

@@ -9,7 +9,7 @@
 import { memoryBytes } from '../containers/memory-bytes.js';
 import { didYouMean } from '../cloud-config/did-you-mean.js';
 import { decodeText } from '../cloud-config/mime.js';
-import { hasErrors, lineCounterFor, ProblemReport, type Problem } from '../cloud-config/problem.js';
+import { hasErrors, LineIndex, ProblemReport, type Problem } from '../cloud-config/problem.js';
 import { bool, Cursor, int, list, obj, oneOf, str, validateNode, type Schema } from '../cloud-config/schema-validator.js';
 import { entryOf, parseYaml, toPlain, type YamlNode } from '../cloud-config/yaml-document.js';
 
@@ -174,7 +174,7 @@ function checkImagePath(node: YamlNode, at: Cursor): void {
 /** Validate and normalise a recipe. `archive` adds the checks that need the Debian package index. */
 export function validateRecipe(data: Uint8Array, file: string, archive?: ArchiveFacts): RecipeReport {
   const { text, valid } = decodeText(data);
-  const report = new ProblemReport(file, lineCounterFor(text));
+  const report = new ProblemReport(file, new LineIndex(text));
   if (!valid) {
     report.error(Math.max(0, text.indexOf('\ufffd')), '', 'not valid UTF-8');
     return { problems: report.problems };

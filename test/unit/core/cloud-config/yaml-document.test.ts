@@ -2,11 +2,11 @@
 // aliases, and located syntax errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lineCounterFor, ProblemReport } from '../../../../src/core/cloud-config/problem.js';
+import { LineIndex, ProblemReport } from '../../../../src/core/cloud-config/problem.js';
 import { parseYaml, toPlain, type YamlNode } from '../../../../src/core/cloud-config/yaml-document.js';
 
 function parse(text: string): { root?: YamlNode; report: ProblemReport } {
-  const report = new ProblemReport('t.yaml', lineCounterFor(text));
+  const report = new ProblemReport('t.yaml', new LineIndex(text));
   return { ...parseYaml(text, report), report };
 }
 
