@@ -52,7 +52,9 @@ class SubsetParser {
   constructor(private readonly source: string) {
     let start = 0;
     for (const text of source.split('\n')) {
-      const indent = text.length - text.trimStart().length;
+      // YAML indents with spaces only (String.trimStart would also take U+00A0 and the like).
+      let indent = 0;
+      while (text.charCodeAt(indent) === 0x20) indent++;
       this.lines.push({ start, indent, text, blank: indent === text.length || text[indent] === '#' });
       start += text.length + 1;
     }
@@ -121,7 +123,7 @@ class SubsetParser {
       }
     }
     if (colon < 0) throw OUTSIDE;
-    const keyText = text.slice(col, colon).trimEnd();
+    const keyText = trimSpaces(text.slice(col, colon));
     if (keyText.includes(' #')) throw OUTSIDE;
     const key = resolvePlain(keyText);
     if (key === undefined) throw OUTSIDE;
@@ -191,7 +193,7 @@ class SubsetParser {
     if (c === '[' || c === '{') return flowCollection(line, col);
     let end = text.indexOf(' #', col);
     if (end < 0) end = text.length;
-    const plain = text.slice(col, end).trimEnd();
+    const plain = trimSpaces(text.slice(col, end));
     if (INDICATOR.test(plain) && !/^-[^ ]/.test(plain)) throw OUTSIDE;
     if (plain.includes(': ') || plain.endsWith(':')) throw OUTSIDE;
     return plainScalar(plain, line.start + col);
@@ -254,6 +256,13 @@ function isMapEntryStart(rest: string): boolean {
     if (i + 1 === rest.length || rest[i + 1] === ' ') return !rest.slice(0, i).includes(' #');
   }
   return false;
+}
+
+/** Without its trailing spaces: YAML's white space is spaces and tabs, not all that String.trimEnd takes. */
+function trimSpaces(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0x20) end--;
+  return text.slice(0, end);
 }
 
 function nullScalar(start: number): ScalarNode {
@@ -332,7 +341,7 @@ function flowCollection(line: Line, col: number): SeqNode | MapNode {
   const plainUntil = (stop: (at: number) => boolean): { text: string; start: number } => {
     const start = i;
     while (i < text.length && !stop(i)) i++;
-    const plain = text.slice(start, i).trimEnd();
+    const plain = trimSpaces(text.slice(start, i));
     if (plain === '' || (INDICATOR.test(plain) && !/^-[^ ]/.test(plain)) || /[:#,[\]{}"']/.test(plain)) throw OUTSIDE;
     return { text: plain, start: line.start + start };
   };

@@ -58,6 +58,8 @@ const TAKEN: readonly string[] = [
   'unicode: héllo wörld ✓\n"x": 1\n'.split('\n')[0] + '\n',
   'time: 22:30\nplain: value with  spaces   # and a comment\nurl: http://example.com/a#b\n',
   'key with spaces  : v\n',
+  'nbsp: x\u00a0\nlead: \u00a0y\n',
+  'a:\n \u00a0b: 1\n',
   'runcmd:\n  - [sh, -c, "echo hi > /tmp/x"]\n  - echo plain\n',
 ];
 
@@ -112,7 +114,7 @@ test('the subset parser declines what it does not read (the full parser takes ov
 const SCALARS = [
   'a', 'hello world', 'yes', 'No', 'on', 'OFF', 'y', '0644', '09', '0x1F', '0b101', '1_000', '22:30', '1:20.5', '1.5', '.5', '1e3', '1.0e+3',
   '.inf', '-.Inf', '.NaN', '2030-01-02', '2030-1-2', '2030-01-02 10:20:30', '2030-01-02T10:20:30Z', '~', 'null', 'Null', '-x', '-1', '+1',
-  'a#b', "it's", 'say "hi"', 'é ✓', 'a,b', 'a]b', 'back\\slash', 'x\ny', 'line\n', '\nlead', 'two\n\nparas\n',
+  'a#b', "it's", 'say "hi"', 'é ✓', 'a,b', 'a]b', 'back\\slash', 'x\u00a0', '\u2003y', 'x\ny', 'line\n', '\nlead', 'two\n\nparas\n',
 ];
 const TRICKY = ['', 'a # b', 'a: b', 'x:', ':x', '?x', '=', '<<', '[a]', '{a}', '@x', '`x`', '%x', '&a', '*a', '!t', '|', '>', '-', '- x', ' lead', 'trail '];
 
