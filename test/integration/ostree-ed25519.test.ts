@@ -54,11 +54,43 @@ function verifyOnDisk(repo: string, rev: string, trustedFile: string, revokedFil
   });
 }
 
-/** `ostree show --print-detached-metadata-key=ostree.sign.ed25519`: `[[byte 0x01, 0x02, ...], ...]`. */
+/**
+ * `ostree show --print-detached-metadata-key=ostree.sign.ed25519`: `[[byte 0x01, 0x02, ...], ...]`.
+ * GLib prints a byte array that ends in its only 0x00 as a bytestring instead, `b"..."` with C
+ * and octal escapes and the final nul left implicit (a signature ending in 0x00: 1 run in 256).
+ */
 function ostreeReadsSignatures(repo: string, rev: string): Buffer[] {
   const out = runOk('ostree', ['show', `--repo=${repo}`, '--print-detached-metadata-key=ostree.sign.ed25519', rev]).stdout;
-  return [...out.matchAll(/\[(?:byte )?((?:0x[0-9a-f]{2}(?:, )?)+)\]/g)].map((m) => Buffer.from((m[1] ?? '').split(', ').map((h) => Number.parseInt(h, 16))));
+  return [...out.matchAll(/\[(?:byte )?((?:0x[0-9a-f]{2}(?:, )?)+)\]|b"((?:[^"\\]|\\.)*)"|b'((?:[^'\\]|\\.)*)'/g)].map((m) =>
+    m[1] !== undefined ? Buffer.from(m[1].split(', ').map((h) => Number.parseInt(h, 16))) : glibBytestring(m[2] ?? m[3] ?? ''),
+  );
 }
+
+/** The bytes of a GLib bytestring literal's body (between the quotes), with its implicit final nul. */
+function glibBytestring(body: string): Buffer {
+  const named: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11 };
+  const bytes: number[] = [];
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] !== '\\') {
+      bytes.push(body.charCodeAt(i));
+      continue;
+    }
+    const octal = /^[0-7]{1,3}/.exec(body.slice(i + 1))?.[0];
+    if (octal !== undefined) {
+      bytes.push(Number.parseInt(octal, 8));
+      i += octal.length;
+    } else {
+      const c = body[++i] ?? '';
+      bytes.push(named[c] ?? c.charCodeAt(0));
+    }
+  }
+  return Buffer.from([...bytes, 0]);
+}
+
+test("ostree show's bytestring form of a nul-terminated signature reads back as the same bytes", () => {
+  // What GLib printed for bytes a7 37 01 22 27 5c 7f 0a 80 ff 00 (python3-gi, g_variant_print).
+  assert.deepEqual(glibBytestring('\\2477\\001\\"\'\\\\\\177\\n\\200\\377'), Buffer.from([0xa7, 0x37, 0x01, 0x22, 0x27, 0x5c, 0x7f, 0x0a, 0x80, 0xff, 0x00]));
+});
 
 test('ed25519: a commit signed with openssl verifies with the right key only, as libostree would decide', (t) => {
   const dir = tempDir(t, 'atomic-ed25519-');
@@ -113,6 +145,13 @@ test('ed25519: a commit signed with openssl verifies with the right key only, as
   assert.deepStrictEqual(ostreeReadsSignatures(repo, rev), [badSig]);
   const t2 = verifyOnDisk(repo, rev, trusted);
   assert.ok(!t2.valid && t2.reason === 'bad-signature');
+
+  // Bytes that end in their only 0x00 are printed by ostree (GLib) as a bytestring: read back the same.
+  const nulEnded = Buffer.from(sig.map((x) => (x === 0 ? 1 : x)));
+  nulEnded[63] = 0;
+  writeFileSync(objectPath(repo, rev, 'commitmeta'), commitmeta(ed25519Entry([nulEnded])));
+  assert.match(runOk('ostree', ['show', `--repo=${repo}`, '--print-detached-metadata-key=ostree.sign.ed25519', rev]).stdout, /\[b["']/);
+  assert.deepStrictEqual(ostreeReadsSignatures(repo, rev), [nulEnded]);
 
   // A bad signature next to a good one: one valid signature is enough (ostree_sign_ed25519_data_verify).
   writeFileSync(objectPath(repo, rev, 'commitmeta'), commitmeta(ed25519Entry([badSig, sig])));
