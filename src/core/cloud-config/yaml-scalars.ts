@@ -70,14 +70,24 @@ const PY_NULL = /^(?:~|null|Null|NULL)?$/;
  * key), which only the full parser handles.
  */
 export function resolvePlain(text: string): { readonly value: YamlScalar; readonly float: boolean } | undefined {
-  if (PY_NULL.test(text)) return { value: null, float: false };
-  if (PY_BOOL.test(text)) return { value: PY_TRUE.has(text), float: false };
-  if (PY_INT.test(text)) return { value: resolveInt(text), float: false };
-  if (PY_FLOAT.test(text)) return { value: resolveFloat(text), float: true };
-  if (PY_TIMESTAMP.test(text)) return { value: resolveTimestamp(text), float: false };
+  // Each resolver's pattern can only match from some first characters; most words are tried
+  // against none (V8 compiles a pattern when it is first run, which a short command feels).
+  const first = text.charAt(0);
+  if (first === '' || (NULL_FIRST.includes(first) && PY_NULL.test(text))) return { value: null, float: false };
+  if (BOOL_FIRST.includes(first) && PY_BOOL.test(text)) return { value: PY_TRUE.has(text), float: false };
+  if (NUMBER_FIRST.includes(first)) {
+    if (PY_INT.test(text)) return { value: resolveInt(text), float: false };
+    if (PY_FLOAT.test(text)) return { value: resolveFloat(text), float: true };
+    if (PY_TIMESTAMP.test(text)) return { value: resolveTimestamp(text), float: false };
+  }
   if (text === '<<' || text === '=') return undefined;
   return { value: text, float: false };
 }
+
+// The first characters PY_NULL, PY_BOOL and PY_INT/PY_FLOAT/PY_TIMESTAMP can match.
+const NULL_FIRST = '~nN';
+const BOOL_FIRST = 'yYnNtTfFoO';
+const NUMBER_FIRST = '0123456789+-.';
 
 /** Equal for keys PyYAML would take as equal (1 and 1.0 are, as in Python). */
 export function keyId(k: YamlScalar): string {
