@@ -91,29 +91,20 @@ class SubsetParser {
 
   /** A block mapping whose keys are at `indent`; its first key is on line `lineIndex` at column `col`. */
   private map(indent: number, lineIndex: number, col: number): MapNode {
-    const entries: MapEntry[] = [];
-    const seen = new Set<string>();
-    let start = -1;
+    const entries = new Entries();
     this.at = lineIndex;
     for (;;) {
-      const line = this.lines[this.at]!;
-      const entry = this.entry(line, col, indent);
-      if (start < 0) start = entry.keyStart;
-      const id = keyId(entry.key);
-      // A repeated key gets a warning: the full parser gives it.
-      if (seen.has(id)) throw OUTSIDE;
-      seen.add(id);
-      entries.push(entry);
+      this.entry(this.lines[this.at]!, col, indent, entries);
       const next = this.peek();
       if (next === undefined || next.indent < indent) break;
       if (next.indent > indent || isSeqItem(next, indent)) throw OUTSIDE;
       col = indent;
     }
-    return { kind: 'map', entries, start };
+    return { kind: 'map', entries: entries.list, start: entries.list[0]!.keyStart };
   }
 
   /** `key: value` starting at column `col` of `line`, in a mapping at `indent`. */
-  private entry(line: Line, col: number, indent: number): MapEntry {
+  private entry(line: Line, col: number, indent: number, entries: Entries): void {
     const text = line.text;
     if (INDICATOR.test(text.slice(col))) throw OUTSIDE;
     // The key ends at the first `: ` or a `:` that ends the line.
@@ -127,12 +118,7 @@ class SubsetParser {
     if (colon < 0) throw OUTSIDE;
     const keyText = trimSpaces(text.slice(col, colon));
     if (keyText.includes(' #')) throw OUTSIDE;
-    const key = resolvePlain(keyText);
-    if (key === undefined) throw OUTSIDE;
-    const name = typeof key.value === 'string' ? key.value : keyText;
-    const keyStart = line.start + col;
-    const value = this.valueAfter(line, colon + 1, indent, true);
-    return { key: key.value, name, keyStart, value };
+    entries.add(keyText, line.start + col, this.valueAfter(line, colon + 1, indent, true));
   }
 
   /**
@@ -196,7 +182,7 @@ class SubsetParser {
     let end = text.indexOf(' #', col);
     if (end < 0) end = text.length;
     const plain = trimSpaces(text.slice(col, end));
-    if (INDICATOR.test(plain) && !/^-[^ ]/.test(plain)) throw OUTSIDE;
+    if (!mayStartPlain(plain)) throw OUTSIDE;
     if (plain.includes(': ') || plain.endsWith(':')) throw OUTSIDE;
     return plainScalar(plain, line.start + col);
   }
@@ -240,6 +226,26 @@ class SubsetParser {
     if (!strip && content.length > 0) value += '\n';
     return { kind: 'scalar', value, float: false, start: line.start + col };
   }
+}
+
+/** A mapping's entries as they are read; a repeated key (the full parser warns of it) leaves the subset. */
+class Entries {
+  readonly list: MapEntry[] = [];
+  private readonly seen = new Set<string>();
+
+  add(keyText: string, keyStart: number, value: YamlNode): void {
+    const key = plainScalar(keyText, keyStart).value;
+    const id = keyId(key);
+    if (this.seen.has(id)) throw OUTSIDE;
+    this.seen.add(id);
+    // The name is the key as PyYAML gives it when it is a string, else as written.
+    this.list.push({ key, name: typeof key === 'string' ? key : keyText, keyStart, value });
+  }
+}
+
+/** Whether a plain scalar may start so: not with an indicator, but `-` before anything but a space. */
+function mayStartPlain(text: string): boolean {
+  return !INDICATOR.test(text) || /^-[^ ]/.test(text);
 }
 
 /** A line at `indent` that is a sequence item: `-` then a space or the end of the line. */
@@ -304,7 +310,7 @@ function quoted(text: string, col: number): { value: string; end: number } {
       const hex = e === 'x' ? 2 : e === 'u' ? 4 : 0;
       if (hex > 0) {
         const digits = text.slice(i + 2, i + 2 + hex);
-        if (!new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(digits)) throw OUTSIDE;
+        if (digits.length !== hex || !/^[0-9a-fA-F]+$/.test(digits)) throw OUTSIDE;
         const cp = parseInt(digits, 16);
         // Surrogate halves are left to the full parser.
         if (cp >= 0xd800 && cp <= 0xdfff) throw OUTSIDE;
@@ -333,8 +339,7 @@ function flowCollection(line: Line, col: number): SeqNode | MapNode {
   const isMap = text[col] === '{';
   const close = isMap ? '}' : ']';
   const items: YamlNode[] = [];
-  const entries: MapEntry[] = [];
-  const seen = new Set<string>();
+  const entries = new Entries();
   let i = col + 1;
   const skip = (): void => {
     while (text[i] === ' ') i++;
@@ -344,7 +349,7 @@ function flowCollection(line: Line, col: number): SeqNode | MapNode {
     const start = i;
     while (i < text.length && !stop(i)) i++;
     const plain = trimSpaces(text.slice(start, i));
-    if (plain === '' || (INDICATOR.test(plain) && !/^-[^ ]/.test(plain)) || /[:#,[\]{}"']/.test(plain)) throw OUTSIDE;
+    if (plain === '' || !mayStartPlain(plain) || /[:#,[\]{}"']/.test(plain)) throw OUTSIDE;
     return { text: plain, start: line.start + start };
   };
   const value = (): YamlNode => {
@@ -367,11 +372,7 @@ function flowCollection(line: Line, col: number): SeqNode | MapNode {
         if (text[i] !== ':') throw OUTSIDE;
         i += 2;
         skip();
-        const key = plainScalar(k.text, k.start);
-        const id = keyId(key.value);
-        if (seen.has(id)) throw OUTSIDE;
-        seen.add(id);
-        entries.push({ key: key.value, name: typeof key.value === 'string' ? key.value : k.text, keyStart: k.start, value: value() });
+        entries.add(k.text, k.start, value());
       } else {
         items.push(value());
       }
@@ -386,7 +387,7 @@ function flowCollection(line: Line, col: number): SeqNode | MapNode {
   }
   endOfLine(text, i + 1);
   const start = line.start + col;
-  return isMap ? { kind: 'map', entries, start } : { kind: 'seq', items, start };
+  return isMap ? { kind: 'map', entries: entries.list, start } : { kind: 'seq', items, start };
 }
 
 /** Folded content lines: a line break between two lines becomes a space; empty lines stay line breaks. */
