@@ -420,7 +420,11 @@ static int stream_read(struct stream *st, unsigned char *buf) {
  *   'o' subscribe to the terminal's output; payload[0] = 1 first replays what the container
  *       wrote before the first subscriber came (`docker run -t` attaches before the start, but
  *       the agent can only connect once the monitor is up: nothing written in between is lost).
- * The monitor answers subscribers with the raw terminal output, nothing else; a connection that
+ * The monitor answers a subscription with one SUBSCRIBED byte, then the raw terminal output,
+ * nothing else. The byte tells the agent "taken" from "the container ended and the monitor
+ * stopped reading its clients before the frame came" (without output, both would look like a
+ * connection that just closes); in the second case the agent reads the output from the log.
+ * A connection that
  * only sends frames is closed by the monitor once it has half-closed and its frames are applied,
  * so the sender knows they took effect. Non-TTY output is not sent here: the agent reads it from
  * the json-file log, which splits stdout and stderr.
@@ -435,6 +439,8 @@ static int stream_read(struct stream *st, unsigned char *buf) {
 #define MAX_CLIENTS 64
 #define CLIENT_OUT_HIGH (256 * 1024)
 #define HEAD_MAX (256 * 1024)
+/* ASCII ACK: what a taken subscription starts with (monitor-attach.ts SUBSCRIBED). */
+#define SUBSCRIBED 0x06
 
 struct client {
   int in_fd;
@@ -586,6 +592,8 @@ static int client_process(struct client *c) {
       struct winsize ws = {.ws_row = (unsigned short)((p[0] << 8) | p[1]), .ws_col = (unsigned short)((p[2] << 8) | p[3])};
       if (stdin_is_tty && stdin_fd >= 0) (void)ioctl(stdin_fd, TIOCSWINSZ, &ws);
     } else if (type == 'o') {
+      static const unsigned char ack = SUBSCRIBED;
+      if (!c->subscribed && client_queue(c, &ack, 1) < 0) return -1;
       c->subscribed = 1;
       if (len >= 1 && p[0] == 1 && head_len > 0 && client_queue(c, head, head_len) < 0) return -1;
       /* Only the first subscriber after the start may need what came before it. */

@@ -6,11 +6,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readCgroupStats } from '../../src/adapters/cgroups/cgroup-stats.js';
 import { readJsonFileLog, type LogEntry } from '../../src/adapters/oci-runtime/json-file-log.js';
+import { connectMonitorAttach, encodeAttachFrame, SUBSCRIBED } from '../../src/adapters/oci-runtime/monitor-attach.js';
 import { monitorAlive, readExitFile, waitForExit } from '../../src/adapters/oci-runtime/monitor.js';
 import { capabilityMask, DEFAULT_CAPABILITIES } from '../../src/core/containers/capabilities.js';
 import { updateResources } from '../../src/core/containers/resources.js';
@@ -78,6 +81,50 @@ for (const name of RUNTIMES) {
       const text = allText(await c.logs());
       assert.match(text, /^hi\r\n\/dev\/(console|pts\/0)\r\n$/);
       assert.ok((await c.logs()).every((e) => e.stream === 'stdout'));
+    });
+
+    test('attach socket: a taken subscription starts with SUBSCRIBED and replays the start; one sent after the end is not taken', async (t) => {
+      const env = await containerEnv(t, name, image.dir);
+      const drain = async (out: AsyncGenerator<Buffer, boolean>, until?: RegExp): Promise<{ text: string; taken?: boolean }> => {
+        let text = '';
+        for (;;) {
+          const r = await out.next();
+          if (r.done === true) return { text, taken: r.value };
+          text += r.value.toString();
+          if (until?.test(text) === true) return { text };
+        }
+      };
+      // Taken: whatever came before the subscription is replayed; the output ends with the container.
+      const a = await env.run({ cmd: ['sh', '-c', 'echo early; read x; echo late-$x'], config: { Tty: true, OpenStdin: true }, attach: true });
+      const conn = await connectMonitorAttach(a.files.attachSocket);
+      assert.ok(conn !== undefined, 'the monitor listens while the container waits for its stdin');
+      const out = conn.subscribe(true);
+      assert.equal((await drain(out, /early\r\n/)).text, 'early\r\n');
+      // On the wire: the answer to a subscription is the byte, before any output.
+      const raw = connect(a.files.attachSocket);
+      raw.write(encodeAttachFrame('o', Uint8Array.of(0)));
+      // (Bounded, so that a monitor that never answers fails here instead of hanging.)
+      const [first] = (await Promise.race([once(raw, 'data'), sleep(10_000).then(() => [Buffer.from('no answer in 10 s')])])) as [Buffer];
+      assert.deepEqual(first.toString('latin1'), String.fromCharCode(SUBSCRIBED));
+      raw.destroy();
+      await conn.writeStdin(Buffer.from('y\r'));
+      assert.deepEqual(await drain(out), { text: 'y\r\nlate-y\r\n', taken: true });
+      conn.close();
+      assert.equal((await a.wait()).exitCode, 0);
+
+      // Not taken: a connection that subscribes only once the container ended and its monitor
+      // stopped reading gets no SUBSCRIBED byte (the agent then reads the log, which has it all).
+      const b = await env.run({ cmd: ['sh', '-c', 'read x; echo got-$x'], config: { Tty: true, OpenStdin: true }, attach: true });
+      const late = await connectMonitorAttach(b.files.attachSocket);
+      const feeder = await connectMonitorAttach(b.files.attachSocket);
+      assert.ok(late !== undefined && feeder !== undefined);
+      await feeder.writeStdin(Buffer.from('z\r'));
+      assert.equal((await b.wait()).exitCode, 0);
+      for (let i = 0; i < 200 && (await monitorAlive(b.files)); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(await drain(late.subscribe(true)), { text: '', taken: false });
+      late.close();
+      feeder.close();
+      assert.equal(allText(await b.logs()), 'z\r\ngot-z\r\n');
     });
 
     test('a memory-limited container that allocates more is OOM-killed (137, oomKilled)', async (t) => {

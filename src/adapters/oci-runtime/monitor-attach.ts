@@ -3,11 +3,14 @@
 // outlives the agent; the agent connects whenever a client attaches and sends frames
 // [TYPE, LEN (u32 big-endian), PAYLOAD]: 'i' stdin bytes, 'e' end of stdin, 'w' rows+cols (u16
 // each), 'o' subscribe to the terminal output (payload 1 = replay what came before the first
-// subscriber). The same frames drive the exec relay (`atomic-monitor --exec-process`) over its
-// stdin.
+// subscriber), answered by one SUBSCRIBED byte and then the raw output. The same frames drive the
+// exec relay (`atomic-monitor --exec-process`) over its stdin.
 import { connect, type Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidArgument } from '../../lib/errors.js';
+
+/** The byte a taken subscription starts with (ASCII ACK; SUBSCRIBED in atomic-monitor.c). */
+export const SUBSCRIBED = 0x06;
 
 /** The monitor refuses larger frames (FRAME_MAX). */
 export const ATTACH_FRAME_MAX = 32 * 1024;
@@ -53,9 +56,14 @@ export async function writeStdinFrames(out: Writable, chunk: Buffer): Promise<vo
 
 /** One connection to a container's monitor. */
 export interface MonitorAttach {
-  /** The terminal's raw output after subscribe(); ends when the monitor exits (the container ended). */
+  /** The connection's incoming side; ends when the monitor exits (the container ended). */
   readonly output: Readable;
-  subscribe(replay: boolean): void;
+  /**
+   * The terminal's raw output, until the monitor exits. Returns false when the monitor never took
+   * the subscription: the container ended and the monitor stopped reading its clients before the
+   * frame arrived, so the output (all of it) is only in the log.
+   */
+  subscribe(replay: boolean): AsyncGenerator<Buffer, boolean>;
   writeStdin(chunk: Buffer): Promise<void>;
   /** The container's stdin gets its end of file (a pipe; a terminal is left open, as dockerd does). */
   endStdin(): void;
@@ -85,12 +93,33 @@ export async function connectMonitorAttach(path: string): Promise<MonitorAttach 
   if (s === undefined) return undefined;
   return {
     output: s,
-    subscribe: (replay) => void s.write(encodeAttachFrame('o', Uint8Array.of(replay ? 1 : 0))),
+    subscribe: (replay) => terminalOutput(s, replay),
     writeStdin: (chunk) => writeStdinFrames(s, chunk),
     endStdin: () => void s.write(encodeAttachFrame('e')),
     resize: (rows, cols) => void s.write(resizeFrame(rows, cols)),
     close: () => s.destroy(),
   };
+}
+
+async function* terminalOutput(s: Socket, replay: boolean): AsyncGenerator<Buffer, boolean> {
+  s.write(encodeAttachFrame('o', Uint8Array.of(replay ? 1 : 0)));
+  let taken = false;
+  try {
+    for await (const chunk of s as AsyncIterable<Buffer>) {
+      let output = chunk;
+      if (!taken) {
+        taken = true;
+        // A monitor started by an older agent (monitors outlive agent upgrades) sends output
+        // without the byte.
+        if (chunk[0] === SUBSCRIBED) output = chunk.subarray(1);
+      }
+      if (output.length > 0) yield output;
+    }
+  } catch (e) {
+    // A reset is the monitor going away (it closes its clients as it exits): the end of the output.
+    if ((e as NodeJS.ErrnoException).code !== 'ECONNRESET' && (e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+  }
+  return taken;
 }
 
 /**

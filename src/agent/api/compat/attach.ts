@@ -11,14 +11,15 @@
 // `docker run` attaches before it starts the container: a created container is waited for, then
 // followed from its first byte (the monitor replays the terminal output that came before the
 // agent connected). A running one is followed from now on (`logs=1` replays what is there
-// first). An AutoRemove container is kept until the stream reached its end. With StdinOnce the
+// first); a container that ended before the monitor took the subscription is read from its log
+// instead. An AutoRemove container is kept until the stream reached its end. With StdinOnce the
 // container's stdin is closed when the client's ends (not a terminal's, as dockerd). The detach
 // keys (`detachKeys`, default ctrl-p,ctrl-q) end the attach and leave the container running.
 import { encodeFrame, MULTIPLEXED_CONTENT_TYPE, RAW_CONTENT_TYPE } from '../../../formats/docker/multiplexed-stream.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../../core/containers/detach-keys.js';
 import { InvalidArgument, Unimplemented } from '../../../lib/errors.js';
 import type { MonitorAttach } from '../../../adapters/oci-runtime/monitor-attach.js';
-import type { ContainerEngine } from '../../containers/container-engine.js';
+import type { ContainerEngine, LogsOptions } from '../../containers/container-engine.js';
 import { queryBool } from '../request-input.js';
 import type { Router } from '../router.js';
 import { pumpStdin } from './stdin-pump.js';
@@ -101,24 +102,41 @@ export function attachRoutes(router: Router, engine: ContainerEngine): void {
       const write = async (b: Buffer | string): Promise<void> => {
         if (!socket.write(b) && !socket.destroyed) await new Promise((r) => socket.once('drain', r));
       };
+      const fromLog = async (since: Pick<LogsOptions, 'since' | 'tail'>): Promise<void> => {
+        for await (const e of engine.logs(record.id, { stdout, stderr, follow: stream, signal: controller.signal, ...since })) {
+          if (socket.destroyed) break;
+          await write(tty ? e.log : encodeFrame(e.stream === 'stderr' ? 'stderr' : 'stdout', e.log));
+        }
+      };
       if ((stdout || stderr) && (stream || logs)) {
         if (tty && live !== undefined) {
-          if (logs && !wasCreated) for await (const e of engine.logs(record.id, { follow: false, signal: controller.signal })) await write(e.log);
-          live.subscribe(wasCreated);
-          for await (const chunk of live.output as AsyncIterable<Buffer>) {
-            if (socket.destroyed || controller.signal.aborted) break;
-            await write(chunk);
+          let logged: bigint | undefined;
+          if (logs && !wasCreated) {
+            for await (const e of engine.logs(record.id, { follow: false, signal: controller.signal })) {
+              await write(e.log);
+              logged = e.timeNs;
+            }
           }
+          const output = live.subscribe(wasCreated);
+          let taken = true;
+          for (;;) {
+            const next = await output.next();
+            if (next.done === true) {
+              taken = next.value;
+              break;
+            }
+            if (socket.destroyed || controller.signal.aborted) {
+              await output.return(true);
+              break;
+            }
+            await write(next.value);
+          }
+          // The container ended before the monitor took the subscription: what it wrote is in
+          // the log (all of it for a container attached before its start).
+          if (!taken) await fromLog(wasCreated ? {} : { since: logged !== undefined ? logged + 1n : fromNs });
         } else {
-          const entries = engine.logs(record.id, {
-            stdout, stderr, follow: stream, signal: controller.signal,
-            // Without logs=1 only new output: everything of a container that had not started yet.
-            ...(logs || wasCreated ? {} : stdin ? { since: fromNs } : { tail: 0 }),
-          });
-          for await (const e of entries) {
-            if (socket.destroyed) break;
-            await write(tty ? e.log : encodeFrame(e.stream === 'stderr' ? 'stderr' : 'stdout', e.log));
-          }
+          // Without logs=1 only new output: everything of a container that had not started yet.
+          await fromLog(logs || wasCreated ? {} : stdin ? { since: fromNs } : { tail: 0 });
         }
       } else if (live !== undefined) {
         // Only stdin: until the container ends (the monitor closes) or the client goes.
