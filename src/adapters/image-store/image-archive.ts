@@ -25,7 +25,7 @@ import { familiarString, formatReference, parseNormalizedReference, withDefaultT
 import { encodeTarHeader, tarPadding, TAR_TRAILER } from '../../formats/tar/tar-header.js';
 import { readTarStream } from '../../formats/tar/tar-stream.js';
 import { InvalidArgument, NotFound, ResourceExhausted, fromSystemError } from '../../lib/errors.js';
-import { decompressStream } from '../process/decompress-stream.js';
+import { consumeDecompressed } from '../process/decompress-stream.js';
 import type { ImageRecord, ImageStore } from './image-store.js';
 
 // ---- save ---------------------------------------------------------------------------------------
@@ -151,37 +151,39 @@ async function spool(source: AsyncIterable<Uint8Array>, dir: string, opts: LoadO
   const what = 'the archive';
   let total = 0;
   let n = 0;
-  const counted = async function* (): AsyncGenerator<Uint8Array> {
-    // docker load takes the archive plain or compressed (gzip, bzip2, xz, zstd), as dockerd's DecompressStream.
-    for await (const c of decompressStream(source, { what })) {
+  const counted = async function* (data: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const c of data) {
       total += c.length;
       if (total > maxBytes) throw new ResourceExhausted(`${what} is over ${maxBytes} bytes`);
       yield c;
     }
   };
-  for await (const e of readTarStream(counted(), { what })) {
-    if (++n > maxEntries) throw new ResourceExhausted(`${what} has more than ${maxEntries} entries`);
-    const at = `${what}: entry ${JSON.stringify(e.path)}`;
-    const name = archiveMemberPath(e.path, at);
-    if (e.kind === 'directory' || name === '') continue;
-    if (e.kind === 'symlink') {
-      out.links.set(name, resolveArchiveLink(name, e.linkPath, at));
-      continue;
+  // docker load takes the archive plain or compressed (gzip, bzip2, xz, zstd), as dockerd's DecompressStream.
+  await consumeDecompressed(source, { what }, async (data) => {
+    for await (const e of readTarStream(counted(data), { what })) {
+      if (++n > maxEntries) throw new ResourceExhausted(`${what} has more than ${maxEntries} entries`);
+      const at = `${what}: entry ${JSON.stringify(e.path)}`;
+      const name = archiveMemberPath(e.path, at);
+      if (e.kind === 'directory' || name === '') continue;
+      if (e.kind === 'symlink') {
+        out.links.set(name, resolveArchiveLink(name, e.linkPath, at));
+        continue;
+      }
+      if (e.kind === 'hardlink') {
+        out.links.set(name, archiveMemberPath(e.linkPath, at));
+        continue;
+      }
+      if (e.kind !== 'file') throw new InvalidArgument(`${at} is a ${e.kind}; an image archive holds files only`);
+      const file = join(dir, `m${n}`);
+      const fh = await open(file, 'wx', 0o600);
+      try {
+        for await (const chunk of e.body) await fh.write(chunk);
+      } finally {
+        await fh.close();
+      }
+      out.files.set(name, file);
     }
-    if (e.kind === 'hardlink') {
-      out.links.set(name, archiveMemberPath(e.linkPath, at));
-      continue;
-    }
-    if (e.kind !== 'file') throw new InvalidArgument(`${at} is a ${e.kind}; an image archive holds files only`);
-    const file = join(dir, `m${n}`);
-    const fh = await open(file, 'wx', 0o600);
-    try {
-      for await (const chunk of e.body) await fh.write(chunk);
-    } finally {
-      await fh.close();
-    }
-    out.files.set(name, file);
-  }
+  });
   return out;
 }
 

@@ -37,10 +37,72 @@ const TOOLS: Readonly<Record<'bzip2' | 'xz' | 'zstd', { readonly command: string
 export interface DecompressOptions {
   /** What the stream is, for messages ("the archive"). */
   readonly what: string;
+  /** consumeDecompressed: how long decoding on for the decompressor's verdict may take (default 10 s). */
+  readonly verdictMs?: number;
 }
 
 /** `source` decompressed when its magic bytes say it is compressed, as it is otherwise. */
 export async function* decompressStream(source: AsyncIterable<Uint8Array>, o: DecompressOptions): AsyncGenerator<Uint8Array> {
+  yield* (await openDecompressed(source, o)).data;
+}
+
+/** How much further a stream is decoded, after its consumer failed, for the decompressor's verdict. */
+const VERDICT_BYTES = 256 * 1024 * 1024;
+const VERDICT_MS = 10_000;
+
+/**
+ * `consume` the decompressed `source`. A corrupt stream decodes to garbage for a while before the
+ * decompressor notices (an xz block's check comes at its end, and a tool writes what it decoded
+ * before it reads on), so the consumer, a tar reader, often fails first, on a header of garbage.
+ * When the consumer fails on a compressed stream, the stream is decoded on (the output dropped,
+ * at most VERDICT_BYTES or VERDICT_MS more), and the decompressor's own error, if it finds one,
+ * is the one thrown: "the xz stream is corrupt or truncated", not "a bad tar header".
+ */
+export async function consumeDecompressed<T>(source: AsyncIterable<Uint8Array>, o: DecompressOptions, consume: (data: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T> {
+  const { compression, data } = await openDecompressed(source, o);
+  // The consumer's for-await closes its iterator as it fails; this view leaves it open for the verdict.
+  const view: AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator]: () => ({ next: () => data.next(), return: () => Promise.resolve({ done: true as const, value: undefined }) }),
+  };
+  let settled = true;
+  try {
+    return await consume(view);
+  } catch (e) {
+    if (compression === 'none') throw e;
+    const verdict = await decoderVerdict(data, o.verdictMs ?? VERDICT_MS);
+    settled = verdict.settled;
+    throw verdict.error ?? e;
+  } finally {
+    // Stops the tool. After a verdict that timed out a read is still pending, and the generator
+    // takes the return after it: not awaited then, so a stalled client does not hold the answer.
+    const closing = data.return(undefined).catch(() => undefined);
+    if (settled) await closing;
+  }
+}
+
+async function decoderVerdict(data: AsyncGenerator<Uint8Array>, ms: number): Promise<{ error?: AtomicError; settled: boolean }> {
+  const deadline = Date.now() + ms;
+  let bytes = 0;
+  try {
+    for (;;) {
+      const left = deadline - Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const next = data.next();
+      next.catch(() => undefined);
+      const r = await Promise.race([next, new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, left))))]);
+      clearTimeout(timer);
+      if (r === 'late') return { settled: false };
+      if (r.done === true) return { settled: true };
+      bytes += r.value.length;
+      if (bytes > VERDICT_BYTES) return { settled: true };
+    }
+  } catch (e) {
+    // Only the decompressor's finding replaces the consumer's error (not, say, the client going away).
+    return e instanceof InvalidArgument ? { error: e, settled: true } : { settled: true };
+  }
+}
+
+async function openDecompressed(source: AsyncIterable<Uint8Array>, o: DecompressOptions): Promise<{ compression: Compression; data: AsyncGenerator<Uint8Array> }> {
   const it = source[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let headBytes = 0;
@@ -65,9 +127,8 @@ export async function* decompressStream(source: AsyncIterable<Uint8Array>, o: De
     }
   };
   const compression = detectCompression(first);
-  if (compression === 'none') yield* all();
-  else if (compression === 'gzip') yield* gunzip(all(), o.what);
-  else yield* throughTool(compression, all(), o.what);
+  const data = compression === 'none' ? all() : compression === 'gzip' ? gunzip(all(), o.what) : throughTool(compression, all(), o.what);
+  return { compression, data };
 }
 
 async function* gunzip(input: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {

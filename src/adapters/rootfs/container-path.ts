@@ -18,7 +18,7 @@ import { goFileMode } from '../../formats/docker/go-file-mode.js';
 import { archiveMemberPath } from '../../formats/oci/docker-archive.js';
 import { encodeTarHeader, tarPadding, TAR_TRAILER } from '../../formats/tar/tar-header.js';
 import { readTarStream, type TarStreamEntry } from '../../formats/tar/tar-stream.js';
-import { decompressStream } from '../process/decompress-stream.js';
+import { consumeDecompressed } from '../process/decompress-stream.js';
 import { AtomicError, Conflict, InvalidArgument, NotFound, ResourceExhausted, fromSystemError } from '../../lib/errors.js';
 import { makeNode } from '../image-store/special-files.js';
 
@@ -243,10 +243,12 @@ export async function extractIntoContainer(root: string, dirPath: string, source
   if (!st.isDirectory()) throw new InvalidArgument('extraction point is not a directory');
   const dirs: { host: string; mode: number; mtimeMs: number }[] = [];
   let entries = 0;
-  for await (const e of readTarStream(capped(decompressStream(source, { what: opts.what }), opts.maxBytes, opts.what), { what: opts.what })) {
-    entries++;
-    await extractEntry(root, target.container, e, opts, dirs);
-  }
+  await consumeDecompressed(source, { what: opts.what }, async (data) => {
+    for await (const e of readTarStream(capped(data, opts.maxBytes, opts.what), { what: opts.what })) {
+      entries++;
+      await extractEntry(root, target.container, e, opts, dirs);
+    }
+  });
   // Directory modes and times last: a read-only directory would refuse its content.
   for (const d of dirs.reverse()) {
     await chmod(d.host, d.mode).catch(() => undefined);

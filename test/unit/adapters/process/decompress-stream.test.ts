@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { decompressStream, detectCompression } from '../../../../src/adapters/process/decompress-stream.js';
+import { consumeDecompressed, decompressStream, detectCompression } from '../../../../src/adapters/process/decompress-stream.js';
 import { InvalidArgument } from '../../../../src/lib/errors.js';
 
 const compress = (tool: string, data: Buffer): Buffer => {
@@ -65,6 +65,41 @@ test('corrupt and truncated streams are InvalidArgument naming the format; the t
   assert.equal((await it.next()).done, false);
   await it.return(undefined);
   // SIGKILL is asynchronous: poll (bounded) until the child has been reaped.
+  const xzChildren = (): string => spawnSync('pgrep', ['-P', String(process.pid), '-x', 'xz']).stdout.toString().trim();
+  for (let i = 0; i < 100 && xzChildren() !== ''; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(xzChildren(), '', 'no xz child left running');
+});
+
+test('consumeDecompressed: a consumer that fails on what a corrupt stream decoded to gets the decompressor\'s error; otherwise its own', async () => {
+  // The consumer fails on its first chunk, as a tar reader does on a header of garbage: the race
+  // that a tool's error otherwise loses, made certain.
+  const failsAtOnce = async (data: AsyncIterable<Uint8Array>): Promise<void> => {
+    for await (const c of data) if (c.length > 0) throw new InvalidArgument('bad tar header');
+  };
+  for (const [format, packed] of [['gzip', gzipSync(DATA)], ['bzip2', compress('bzip2', DATA)], ['xz', compress('xz', DATA)], ['zstd', compress('zstd', DATA)]] as const) {
+    const corrupt = Buffer.from(packed);
+    for (let i = 512; i < corrupt.length; i += 4099) corrupt[i] = (corrupt[i] ?? 0) ^ 0xff;
+    await assert.rejects(consumeDecompressed(chunks(corrupt, 65536), { what: 'the archive' }, failsAtOnce), (e: unknown) =>
+      e instanceof InvalidArgument && new RegExp(`^the archive: the ${format} stream is corrupt or truncated`).test(e.message), `${format} corrupt`);
+    // A sound stream: the consumer's error stands, and the stream was decoded to its end to learn so.
+    await assert.rejects(consumeDecompressed(chunks(packed, 65536), { what: 'the archive' }, failsAtOnce), /^InvalidArgument: bad tar header$|bad tar header/, `${format} sound`);
+  }
+  // Plain input: nothing to decode, the consumer's error at once.
+  await assert.rejects(consumeDecompressed(chunks(DATA, 65536), { what: 'the archive' }, failsAtOnce), /bad tar header/);
+  // What the consumer returns comes back; nothing is replaced on success.
+  assert.equal(await consumeDecompressed(chunks(compress('xz', DATA), 4096), { what: 'x' }, async (data) => (await drain(data)).length), DATA.length);
+
+  // A client that stalls mid-upload: the verdict gives up after verdictMs, the consumer's error is
+  // the answer, and the tool goes once the source ends.
+  let release!: () => void;
+  const stalled = async function* (): AsyncGenerator<Uint8Array> {
+    yield compress('xz', DATA).subarray(0, 200_000);
+    await new Promise<void>((r) => (release = r));
+  };
+  const started = Date.now();
+  await assert.rejects(consumeDecompressed(stalled(), { what: 'the archive', verdictMs: 300 }, failsAtOnce), /bad tar header/);
+  assert.ok(Date.now() - started < 5_000, 'the stalled source did not hold the answer');
+  release();
   const xzChildren = (): string => spawnSync('pgrep', ['-P', String(process.pid), '-x', 'xz']).stdout.toString().trim();
   for (let i = 0; i < 100 && xzChildren() !== ''; i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(xzChildren(), '', 'no xz child left running');
