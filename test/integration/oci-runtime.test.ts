@@ -120,7 +120,8 @@ for (const name of RUNTIMES) {
       assert.ok(late !== undefined && feeder !== undefined);
       await feeder.writeStdin(Buffer.from('z\r'));
       assert.equal((await b.wait()).exitCode, 0);
-      for (let i = 0; i < 200 && (await monitorAlive(b.files)); i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 1200 && (await monitorAlive(b.files)); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(await monitorAlive(b.files), false, 'the monitor exits after the exit file (30 s bound)');
       assert.deepEqual(await drain(late.subscribe(true)), { text: '', taken: false });
       late.close();
       feeder.close();
