@@ -41,17 +41,13 @@ export interface DecompressOptions {
   readonly verdictMs?: number;
 }
 
-/** `source` decompressed when its magic bytes say it is compressed, as it is otherwise. */
-export async function* decompressStream(source: AsyncIterable<Uint8Array>, o: DecompressOptions): AsyncGenerator<Uint8Array> {
-  yield* (await openDecompressed(source, o)).data;
-}
-
 /** How much further a stream is decoded, after its consumer failed, for the decompressor's verdict. */
 const VERDICT_BYTES = 256 * 1024 * 1024;
 const VERDICT_MS = 10_000;
 
 /**
- * `consume` the decompressed `source`. A corrupt stream decodes to garbage for a while before the
+ * `consume` the `source`, decompressed when its magic bytes say it is compressed, as it is
+ * otherwise. A corrupt stream decodes to garbage for a while before the
  * decompressor notices (an xz block's check comes at its end, and a tool writes what it decoded
  * before it reads on), so the consumer, a tar reader, often fails first, on a header of garbage.
  * When the consumer fails on a compressed stream, the stream is decoded on (the output dropped,

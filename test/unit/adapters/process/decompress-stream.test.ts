@@ -1,4 +1,4 @@
-// decompressStream against the real compressors (gzip via zlib; bzip2, xz and zstd via their
+// consumeDecompressed against the real compressors (gzip via zlib; bzip2, xz and zstd via their
 // Debian tools, which also write the test inputs): the format told from magic bytes even when
 // they arrive one byte at a time, a plain stream passed through, corrupt and truncated streams
 // refused with a message naming the format, and no tool left running by a reader that stops.
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { consumeDecompressed, decompressStream, detectCompression } from '../../../../src/adapters/process/decompress-stream.js';
+import { consumeDecompressed, detectCompression } from '../../../../src/adapters/process/decompress-stream.js';
 import { InvalidArgument } from '../../../../src/lib/errors.js';
 
 const compress = (tool: string, data: Buffer): Buffer => {
@@ -19,6 +19,9 @@ const compress = (tool: string, data: Buffer): Buffer => {
 async function* chunks(data: Buffer, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
 }
+
+/** The whole decompressed stream, as a consumer that reads to the end sees it. */
+const decompressed = (source: AsyncIterable<Uint8Array>, what: string): Promise<Buffer> => consumeDecompressed(source, { what }, drain);
 
 async function drain(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -45,8 +48,8 @@ test('every format round-trips through the real tools, its head fed byte by byte
       for (let i = 0; i < 8; i++) yield input.subarray(i, i + 1);
       yield input.subarray(8);
     };
-    assert.ok((await drain(decompressStream(byteWise(), { what: 'test' }))).equals(DATA), `${name}, byte-wise head`);
-    assert.ok((await drain(decompressStream(chunks(input, 65536), { what: 'test' }))).equals(DATA), `${name}, 64 KiB chunks`);
+    assert.ok((await decompressed(byteWise(), 'test')).equals(DATA), `${name}, byte-wise head`);
+    assert.ok((await decompressed(chunks(input, 65536), 'test')).equals(DATA), `${name}, 64 KiB chunks`);
   }
 });
 
@@ -56,14 +59,19 @@ test('corrupt and truncated streams are InvalidArgument naming the format; the t
     const corrupt = Buffer.from(packed);
     for (let i = 64; i < corrupt.length; i += 997) corrupt[i] = (corrupt[i] ?? 0) ^ 0x5a;
     for (const [kind, bad] of [['truncated', truncated], ['corrupt', corrupt]] as const) {
-      await assert.rejects(drain(decompressStream(chunks(bad, 65536), { what: 'the archive' })), (e: unknown) =>
+      await assert.rejects(decompressed(chunks(bad, 65536), 'the archive'), (e: unknown) =>
         e instanceof InvalidArgument && new RegExp(`^the archive: the ${format} stream is corrupt or truncated`).test(e.message), `${format} ${kind}`);
     }
   }
-  // A reader that stops after the first chunk: the generator's finally kills the tool.
-  const it = decompressStream(chunks(compress('xz', DATA), 4096), { what: 'early' })[Symbol.asyncIterator]();
-  assert.equal((await it.next()).done, false);
-  await it.return(undefined);
+  // A reader that stops after the first chunk: consumeDecompressed kills the tool as it returns.
+  let read = 0;
+  await consumeDecompressed(chunks(compress('xz', DATA), 4096), { what: 'early' }, async (data) => {
+    for await (const c of data) {
+      read += c.length;
+      break;
+    }
+  });
+  assert.ok(read > 0);
   // SIGKILL is asynchronous: poll (bounded) until the child has been reaped.
   const xzChildren = (): string => spawnSync('pgrep', ['-P', String(process.pid), '-x', 'xz']).stdout.toString().trim();
   for (let i = 0; i < 100 && xzChildren() !== ''; i++) await new Promise((r) => setTimeout(r, 50));
